@@ -1,1 +1,75 @@
-int main() { return 0; }
+// marketlake: the command-line tool. Each verb is a cmd_<verb>.cc; see command.h.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "command.h"
+#include "marketlake/filesystem.h"
+
+namespace marketlake::cli {
+
+std::vector<CommandRegistration>& Registry() {
+  static std::vector<CommandRegistration> registry;
+  return registry;
+}
+
+GlobalOptions& Globals() {
+  static GlobalOptions globals;
+  return globals;
+}
+
+bool ShowProgress() { return !Globals().quiet && isatty(STDERR_FILENO) == 1; }
+
+}  // namespace marketlake::cli
+
+int main(int argc, char** argv) {
+  using marketlake::cli::Registry;
+  CLI::App app{"marketlake: keep market data as partitioned, versioned Parquet.", "marketlake"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("marketlake ") + ML_VERSION + " (Arrow C++ " +
+                                        ML_ARROW_VERSION + ")");
+  app.add_flag("-v,--verbose", marketlake::cli::Globals().verbose, "More detail on stderr");
+  app.add_flag("-q,--quiet", marketlake::cli::Globals().quiet, "No progress output");
+  app.footer(
+      "Examples:\n"
+      "  marketlake generate trades --symbols 20 --days 5 --rows 1000000 --out trades.parquet\n"
+      "  marketlake inspect trades.parquet\n"
+      "  marketlake cat trades.parquet --where \"symbol = 'AAPL'\" --limit 10\n"
+      "Run 'marketlake COMMAND --help' for a command's options and examples.");
+
+  auto& registry = Registry();
+  std::sort(registry.begin(), registry.end(),
+            [](const auto& a, const auto& b) { return a.file < b.file; });
+  std::vector<std::pair<CLI::App*, marketlake::cli::Runner>> commands(registry.size());
+  for (size_t i = 0; i < registry.size(); ++i) {
+    commands[i].first = registry[i].setup(app, commands[i].second);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  marketlake::Status status = marketlake::Error(marketlake::ErrorCode::kInternal, "no command ran");
+  for (auto& [cmd, run] : commands) {
+    if (cmd != nullptr && cmd->parsed() && run) {
+      status = run();
+      break;
+    }
+  }
+  marketlake::FinalizeFilesystems();
+  if (!status.ok()) {
+    auto code = marketlake::CodeOf(status);
+    fmt::print(stderr, "marketlake: error: {}: {}\n", marketlake::CodeName(code), status.message());
+    return marketlake::ExitCodeFor(code);
+  }
+  return 0;
+}
