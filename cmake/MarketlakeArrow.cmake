@@ -1,6 +1,6 @@
-# Finds Arrow C++ 26 (arrow, arrow_compute, parquet, arrow_dataset, arrow_acero) and
-# defines imported targets marketlake::arrow, ::arrow_compute, ::parquet, ::arrow_dataset,
-# ::arrow_acero.
+# Finds Arrow C++ 26 (arrow, arrow_compute, parquet, arrow_dataset, arrow_acero, arrow_s3)
+# and defines imported targets marketlake::arrow, ::arrow_compute, ::parquet,
+# ::arrow_dataset, ::arrow_acero, ::arrow_s3.
 #
 # Order: the project's pinned virtualenv (pyarrow wheel: headers and shared libraries,
 # ../shared/ARCHITECTURE.md section 1), else a system install via find_package(Arrow).
@@ -8,7 +8,7 @@
 set(ML_ARROW_PYTHON "${CMAKE_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
     "Python interpreter whose pyarrow provides Arrow C++")
 
-set(_ml_arrow_libs arrow arrow_compute parquet arrow_dataset arrow_acero)
+set(_ml_arrow_libs arrow arrow_compute parquet arrow_dataset arrow_acero arrow_s3)
 
 if(EXISTS "${ML_ARROW_PYTHON}")
   execute_process(
@@ -55,6 +55,8 @@ else()
   target_link_libraries(marketlake::arrow_dataset INTERFACE ArrowDataset::arrow_dataset_shared)
   add_library(marketlake::arrow_acero INTERFACE IMPORTED GLOBAL)
   target_link_libraries(marketlake::arrow_acero INTERFACE ArrowAcero::arrow_acero_shared)
+  # System installs keep S3 inside libarrow; Arrow 26's wheel splits it into libarrow_s3.
+  add_library(marketlake::arrow_s3 INTERFACE IMPORTED GLOBAL)
   get_target_property(_loc Arrow::arrow_shared LOCATION)
   get_filename_component(ML_ARROW_LIB_DIR "${_loc}" DIRECTORY)
 endif()
@@ -62,4 +64,4 @@ endif()
 add_library(marketlake_arrow_all INTERFACE)
 target_link_libraries(marketlake_arrow_all INTERFACE
   marketlake::arrow_dataset marketlake::arrow_acero marketlake::parquet
-  marketlake::arrow_compute marketlake::arrow)
+  marketlake::arrow_compute marketlake::arrow_s3 marketlake::arrow)
