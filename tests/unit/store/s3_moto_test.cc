@@ -1,0 +1,270 @@
+// The S3 client against a real S3 implementation: moto's server, spawned per test suite on
+// a free loopback port. Skipped (with a message) only when moto is not installed.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "marketlake/object_client.h"
+#include "marketlake/store/http_transport.h"
+
+extern char** environ;
+
+namespace marketlake {
+namespace {
+
+std::string MotoServerPath() {
+  if (const char* env = std::getenv("ML_MOTO_SERVER")) return env;
+  // ML_TEST_DATA_DIR is <repo>/tests/data; the pinned venv is <repo>/.venv.
+  return std::string(ML_TEST_DATA_DIR) + "/../../.venv/bin/moto_server";
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool CanConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+class MotoS3Test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string moto = MotoServerPath();
+    if (!std::filesystem::exists(moto)) {
+      skip_reason_ = "moto_server not found at " + moto +
+                     " (pip install 'moto[server]' or set ML_MOTO_SERVER)";
+      return;
+    }
+    port_ = FreePort();
+    const std::string port = std::to_string(port_);
+    const char* argv[] = {moto.c_str(), "-H", "127.0.0.1", "-p", port.c_str(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    const int rc = posix_spawn(&pid_, moto.c_str(), &actions, nullptr,
+                               const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      skip_reason_ = "could not start " + moto;
+      pid_ = 0;
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!CanConnect(port_)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        FAIL() << "moto_server did not listen on port " << port_ << " within 30s";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // Create the bucket (moto does not check signatures, so a bare PUT will do).
+    auto transport = internal::MakeCurlTransport({});
+    internal::HttpRequest req;
+    req.method = "PUT";
+    req.url = Endpoint() + "/" + kBucket;
+    auto resp = transport->Send(req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->status, 200) << resp->body;
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      pid_ = 0;
+    }
+  }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    S3ClientOptions options;
+    options.endpoint = Endpoint();
+    options.provider = StoreProvider::kGeneric;
+    options.request_timeout = std::chrono::milliseconds(10000);
+    metrics_ = std::make_shared<RequestMetrics>();
+    auto c = MakeS3ObjectClient(options, {"testing", "testing-secret", "", "us-east-1"}, metrics_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    client_ = std::move(c).ValueUnsafe();
+  }
+
+  static std::string Endpoint() { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string Key(const std::string& name) const {
+    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" +
+           name;
+  }
+
+  static constexpr char kBucket[] = "ml-moto-test";
+  static inline pid_t pid_ = 0;
+  static inline int port_ = 0;
+  static inline std::string skip_reason_;
+  std::shared_ptr<RequestMetrics> metrics_;
+  std::unique_ptr<ObjectClient> client_;
+};
+
+TEST_F(MotoS3Test, PutIfAbsentSecondWriterLosesTheRace) {
+  PutOptions opts;
+  opts.condition = WriteCondition::kIfAbsent;
+  const std::string key = Key("manifest.json");
+  auto first = client_->PutObject(kBucket, key, "v1", opts);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->etag.empty());
+  auto second = client_->PutObject(kBucket, key, "v2", opts);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(CodeOf(second.status()), ErrorCode::kPreconditionFailed) << second.status();
+  EXPECT_NE(second.status().message().find("lost the race"), std::string::npos);
+  auto got = client_->GetObject(kBucket, key, std::nullopt);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->data, "v1");  // the loser wrote nothing
+}
+
+TEST_F(MotoS3Test, IfMatchWithStaleEtagFails) {
+  const std::string key = Key("state");
+  auto v1 = client_->PutObject(kBucket, key, "one", {});
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  PutOptions opts;
+  opts.condition = WriteCondition::kIfUnchanged;
+  opts.expected_version = v1->etag;
+  auto v2 = client_->PutObject(kBucket, key, "two", opts);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_NE(v2->etag, v1->etag);
+  // v1's etag is stale now.
+  auto v3 = client_->PutObject(kBucket, key, "three", opts);
+  EXPECT_EQ(CodeOf(v3.status()), ErrorCode::kPreconditionFailed) << v3.status();
+  auto head = client_->HeadObject(kBucket, key);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->etag, v2->etag);
+  EXPECT_EQ(head->size, 3u);
+}
+
+TEST_F(MotoS3Test, ProbeReportsHonouredAndCleansUp) {
+  auto probe = ProbeConditionalWrites(*client_, kBucket, Key("probe"));
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  EXPECT_TRUE(probe->if_absent_honoured) << probe->detail;
+  EXPECT_TRUE(probe->if_unchanged_honoured) << probe->detail;
+  EXPECT_NE(probe->detail.find("put-if-absent honoured"), std::string::npos);
+  // The probe key is gone: its name is in the detail.
+  const size_t at = probe->detail.find("s3://");
+  const size_t end = probe->detail.find(',', at);
+  const std::string uri = probe->detail.substr(at, end - at);
+  const std::string key = uri.substr(std::string("s3://").size() + std::string(kBucket).size() + 1);
+  EXPECT_EQ(CodeOf(client_->HeadObject(kBucket, key).status()), ErrorCode::kNotFound) << key;
+}
+
+TEST_F(MotoS3Test, RangedGetReturnsExactBytes) {
+  std::string body;
+  for (int i = 0; i < 1000; ++i) body.push_back(static_cast<char>(i * 7 % 256));
+  const std::string key = Key("blob.bin");
+  ASSERT_TRUE(client_->PutObject(kBucket, key, body, {}).ok());
+  for (auto [off, len] : {std::pair<uint64_t, uint64_t>{0, 10}, {10, 1}, {500, 499}, {999, 1}}) {
+    auto r = client_->GetObject(kBucket, key, ByteRange{off, len});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->data, body.substr(off, len)) << off << "+" << len;
+    EXPECT_EQ(r->info.size, 1000u);
+  }
+  auto tail = client_->GetObject(kBucket, key, ByteRange{990, 100});
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  EXPECT_EQ(tail->data, body.substr(990));
+  auto past = client_->GetObject(kBucket, key, ByteRange{1000, 10});
+  EXPECT_EQ(CodeOf(past.status()), ErrorCode::kInvalidArgument) << past.status();
+  auto whole = client_->GetObject(kBucket, key, std::nullopt);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->data, body);
+}
+
+TEST_F(MotoS3Test, AwkwardKeysRoundTrip) {
+  for (const std::string name :
+       {"with space.parquet", "plus+sign.parquet", "ünïcødé/日本.parquet", "tilde~and%percent",
+        "a//double/./dot", "equals=and&amp;?q", "star*(paren)"}) {
+    const std::string key = Key(name);
+    auto put = client_->PutObject(kBucket, key, "payload:" + name, {});
+    ASSERT_TRUE(put.ok()) << name << ": " << put.status();
+    auto got = client_->GetObject(kBucket, key, std::nullopt);
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status();
+    EXPECT_EQ(got->data, "payload:" + name);
+    ASSERT_TRUE(client_->DeleteObject(kBucket, key).ok());
+    EXPECT_EQ(CodeOf(client_->HeadObject(kBucket, key).status()), ErrorCode::kNotFound) << name;
+  }
+}
+
+TEST_F(MotoS3Test, SseAndStorageClassAccepted) {
+  PutOptions opts;
+  opts.sse = ServerSideEncryption::kAes256;
+  opts.storage_class = "STANDARD_IA";
+  opts.content_type = "application/json";
+  const std::string key = Key("enc.json");
+  ASSERT_TRUE(client_->PutObject(kBucket, key, "{}", opts).ok());
+  auto head = client_->HeadObject(kBucket, key);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->storage_class, "STANDARD_IA");
+  EXPECT_EQ(head->content_type, "application/json");
+  PutOptions kms;
+  kms.sse = ServerSideEncryption::kAwsKms;
+  kms.kms_key_id = "alias/marketlake-test";
+  auto r = client_->PutObject(kBucket, Key("kms.bin"), "x", kms);
+  EXPECT_TRUE(r.ok()) << r.status();
+}
+
+TEST_F(MotoS3Test, NotFoundAndMetrics) {
+  metrics_->Reset();
+  auto missing = client_->GetObject(kBucket, Key("nope"), std::nullopt);
+  EXPECT_EQ(CodeOf(missing.status()), ErrorCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("NoSuchKey"), std::string::npos);
+  ASSERT_TRUE(client_->PutObject(kBucket, Key("m"), "12345", {}).ok());
+  ASSERT_TRUE(client_->GetObject(kBucket, Key("m"), std::nullopt).ok());
+  const auto s = metrics_->Snapshot();
+  EXPECT_EQ(s.requests, 3u);
+  EXPECT_EQ(s.errors, 1u);
+  EXPECT_EQ(s.retries, 0u);
+  EXPECT_EQ(s.bytes_out, 5u);
+  EXPECT_GE(s.bytes_in, 5u);
+  EXPECT_GT(s.latency_max_us, 0u);
+  EXPECT_EQ(metrics_->ToString().find("testing-secret"), std::string::npos);
+  EXPECT_EQ(missing.status().ToString().find("testing-secret"), std::string::npos);
+}
+
+TEST_F(MotoS3Test, NothingListeningIsUnavailableAfterRetries) {
+  S3ClientOptions options;
+  options.endpoint = "http://127.0.0.1:" + std::to_string(FreePort());
+  options.retry.max_attempts = 3;
+  options.retry.initial_backoff = std::chrono::milliseconds(1);
+  auto c = MakeS3ObjectClient(options, {"testing", "testing-secret", "", "us-east-1"});
+  ASSERT_TRUE(c.ok());
+  auto r = (*c)->GetObject(kBucket, "k", std::nullopt);
+  EXPECT_EQ(CodeOf(r.status()), ErrorCode::kUnavailable) << r.status();
+  EXPECT_NE(r.status().message().find("gave up after 3 attempts"), std::string::npos);
+  EXPECT_EQ(S3ObjectClientMetrics(**c)->Snapshot().requests, 3u);
+}
+
+}  // namespace
+}  // namespace marketlake
