@@ -532,11 +532,14 @@ Result<std::shared_ptr<arrow::Array>> ToTimestamp(const ConvertContext& ctx,
       } else if (iv != nullptr) {
         scaled(i, iv[i], factor);
       } else {
-        const double ns = dv[i] * static_cast<double>(factor);
-        if (ns >= -9.2e18 && ns <= 9.2e18) {
-          out.data[i] = static_cast<int64_t>(std::llround(ns));
-        } else {
+        // Whole units and the fraction separately: a double holds epoch seconds with
+        // microsecond precision but not epoch nanoseconds.
+        const double whole = std::floor(dv[i]);
+        if (whole < -9.2e18 || whole > 9.2e18) {
           fail(tc.timestamp, i);
+        } else if (scaled(i, static_cast<int64_t>(whole), factor)) {
+          const int64_t frac = std::llround((dv[i] - whole) * static_cast<double>(factor));
+          if (__builtin_add_overflow(out.data[i], frac, &out.data[i])) fail(tc.timestamp, i);
         }
       }
     }
