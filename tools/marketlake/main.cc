@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "command.h"
+#include "marketlake/config.h"
 #include "marketlake/filesystem.h"
 
 namespace marketlake::cli {
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
                                         ML_ARROW_VERSION + ")");
   app.add_flag("-v,--verbose", marketlake::cli::Globals().verbose, "More detail on stderr");
   app.add_flag("-q,--quiet", marketlake::cli::Globals().quiet, "No progress output");
+  app.add_option_function<std::string>(
+      "--config", [](const std::string& path) { marketlake::SetConfigPath(path); },
+      "Configuration file naming sources (default: $MARKETLAKE_CONFIG, else "
+      "~/.config/marketlake/config.yaml)");
   app.footer(
       "Examples:\n"
       "  marketlake generate trades --symbols 20 --days 5 --rows 1000000 --out trades.parquet\n"

@@ -1,10 +1,23 @@
 #include "marketlake/filesystem.h"
 
+#include <arrow/buffer.h>
+#include <arrow/filesystem/gcsfs.h>
 #include <arrow/filesystem/localfs.h>
 #include <arrow/filesystem/s3fs.h>
+#include <arrow/util/async_generator.h>
 
+#include <unistd.h>
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "marketlake/credentials.h"
 
 namespace marketlake {
 namespace {
@@ -14,58 +27,571 @@ bool HasScheme(std::string_view uri) {
   return pos != std::string_view::npos && pos > 0;
 }
 
+// "name:rest" where name is a plausible source name and the whole is not a path.
+bool LooksLikeSourceRef(std::string_view uri, std::string_view* name, std::string_view* key) {
+  auto colon = uri.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view n = uri.substr(0, colon);
+  if (!std::isalpha(static_cast<unsigned char>(n[0]))) return false;
+  for (char c : n) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  *name = n;
+  *key = uri.substr(colon + 1);
+  return true;
+}
+
+std::string StripSlashes(std::string_view s) {
+  while (s.starts_with('/')) s.remove_prefix(1);
+  while (s.ends_with('/')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string JoinKey(std::string_view a, std::string_view b) {
+  std::string left = StripSlashes(a);
+  std::string right = StripSlashes(b);
+  if (left.empty()) return right;
+  if (right.empty()) return left;
+  return left + "/" + right;
+}
+
+// Process-wide cache of S3/GCS filesystems, keyed by everything that configures them.
+struct FsCache {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<arrow::fs::FileSystem>> filesystems;
+  std::map<std::string, std::string> bucket_regions;
+};
+
+FsCache& Cache() {
+  static FsCache* cache = new FsCache();  // leaked: outlives static destructors
+  return *cache;
+}
+
+std::string CacheKey(const arrow::fs::S3Options& o, const SourceConfig& s) {
+  // Secrets stay inside the process; the key is never shown.
+  return o.endpoint_override + "|" + o.scheme + "|" + o.region + "|" +
+         (o.force_virtual_addressing ? "v" : "p") + "|" + o.GetAccessKey() + "|" +
+         o.GetSecretKey() + "|" + o.GetSessionToken() + "|" +
+         std::to_string(static_cast<int>(o.credentials_kind)) + "|" +
+         std::to_string(s.retry.max_attempts) + "|" + std::to_string(o.connect_timeout) + "|" +
+         std::to_string(o.request_timeout);
+}
+
+Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(const arrow::fs::S3Options& o,
+                                                               const SourceConfig& s) {
+  auto st = arrow::fs::EnsureS3Initialized();
+  if (!st.ok()) return WithContext(st, "initialising S3");
+  std::string key = CacheKey(o, s);
+  auto& cache = Cache();
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.filesystems.find(key);
+  if (it != cache.filesystems.end()) return it->second;
+  auto fs = arrow::fs::S3FileSystem::Make(o);
+  if (!fs.ok()) return WithContext(fs.status(), "creating the S3 client");
+  cache.filesystems.emplace(key, *fs);
+  return std::shared_ptr<arrow::fs::FileSystem>(*fs);
+}
+
+// Finds the one configured source of `type` for `bucket`; nullptr when none or several.
+const SourceConfig* SourceForBucket(const Config& config, SourceType type,
+                                    std::string_view bucket) {
+  const SourceConfig* found = nullptr;
+  for (const auto& [name, s] : config.sources) {
+    if (s.type == type && s.bucket == bucket) {
+      if (found != nullptr) return nullptr;
+      found = &s;
+    }
+  }
+  return found;
+}
+
+Result<Location> ResolveObjectStore(const SourceConfig& source, std::string_view key,
+                                    const EnvLookup& env, Location loc) {
+  if (source.type == SourceType::kGcs && !source.has_keys()) {
+    // Native GCS with Google's default credentials.
+    auto options = arrow::fs::GcsOptions::Defaults();
+    if (!source.endpoint_url.empty()) {
+      auto pos = source.endpoint_url.find("://");
+      options.scheme = source.endpoint_url.substr(0, pos);
+      options.endpoint_override = source.endpoint_url.substr(pos + 3);
+    }
+    if (source.retry.request_timeout > 0) {
+      options.retry_limit_seconds = source.retry.request_timeout;
+    }
+    std::string cache_key = "gcs|" + options.scheme + "|" + options.endpoint_override;
+    auto& cache = Cache();
+    std::lock_guard<std::mutex> lock(cache.mu);
+    auto it = cache.filesystems.find(cache_key);
+    if (it == cache.filesystems.end()) {
+      auto fs = arrow::fs::GcsFileSystem::Make(options);
+      if (!fs.ok()) return WithContext(fs.status(), "creating the GCS client");
+      it = cache.filesystems.emplace(cache_key, *fs).first;
+    }
+    loc.fs = it->second;
+    loc.kind = "gcs";
+    loc.credentials = "Google application default credentials";
+    loc.path = JoinKey(source.bucket, JoinKey(source.prefix, key));
+    return loc;
+  }
+  ML_ASSIGN_OR_RETURN(auto options, MakeS3Options(source, env, /*allow_network=*/true,
+                                                  &loc.credentials, &loc.write_refusal));
+  ML_ASSIGN_OR_RETURN(loc.fs, S3FileSystemFor(options, source));
+  loc.kind = "s3";
+  loc.provider = source.provider;
+  loc.s3_options = std::make_shared<arrow::fs::S3Options>(options);
+  loc.endpoint = options.endpoint_override.empty()
+                     ? std::string()
+                     : options.scheme + "://" + options.endpoint_override;
+  loc.region = options.region;
+  loc.path = JoinKey(source.bucket, JoinKey(source.prefix, key));
+  return loc;
+}
+
+// Splits "scheme://[userinfo@]bucket/key" into its parts.
+Status SplitBucketUri(std::string_view uri, std::string_view scheme, std::string* userinfo,
+                      std::string* bucket, std::string* key, std::string* display) {
+  std::string_view rest = uri.substr(scheme.size() + 3);
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    *userinfo = std::string(authority.substr(0, at));
+    authority = authority.substr(at + 1);
+  }
+  *display = std::string(scheme) + "://" + std::string(authority) +
+             (slash == std::string_view::npos ? "" : "/" + std::string(path));
+  if (authority.empty()) {
+    return Error(ErrorCode::kInvalidArgument, *display + ": missing bucket name");
+  }
+  if (path.find('?') != std::string_view::npos || authority.find(':') != std::string_view::npos) {
+    return Error(ErrorCode::kInvalidArgument,
+                 *display +
+                     ": query parameters and ports are not part of a place; name a "
+                     "source in the configuration file for endpoints and options");
+  }
+  *bucket = std::string(authority);
+  *key = std::string(path);
+  return Status::OK();
+}
+
+Status NotFound(const Location& loc, std::string_view what = "no such file or object") {
+  return Error(ErrorCode::kNotFound, loc.display + ": " + std::string(what));
+}
+
+std::string RandomSuffix() {
+  static std::atomic<uint64_t> counter{0};
+  std::random_device rd;
+  uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ (counter++ << 48) ^
+               static_cast<uint64_t>(getpid());
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 }  // namespace
 
+Location Location::Child(std::string_view relative) const {
+  Location child = *this;
+  std::string rel = StripSlashes(relative);
+  if (rel.empty()) return child;
+  child.path = path.empty() ? rel : (path.ends_with('/') ? path + rel : path + "/" + rel);
+  if (display.empty() || display.ends_with('/') || display.ends_with(':')) {
+    child.display = display + rel;
+  } else {
+    child.display = display + "/" + rel;
+  }
+  return child;
+}
+
+bool Location::IsBucketRoot() const {
+  if (kind != "s3" && kind != "gcs") return false;
+  return StripSlashes(path).find('/') == std::string::npos;
+}
+
+Result<arrow::fs::S3Options> MakeS3Options(const SourceConfig& source, const EnvLookup& env,
+                                           bool allow_network, std::string* credentials,
+                                           std::string* refusal) {
+  arrow::fs::S3Options options;
+  std::string endpoint = EffectiveEndpoint(source, env);
+  if (!endpoint.empty()) {
+    auto pos = endpoint.find("://");
+    if (pos == std::string::npos) {
+      options.scheme = "https";
+      options.endpoint_override = endpoint;
+    } else {
+      options.scheme = endpoint.substr(0, pos);
+      options.endpoint_override = endpoint.substr(pos + 3);
+    }
+    if (options.scheme != "http" && options.scheme != "https") {
+      return Error(ErrorCode::kInvalidArgument,
+                   "endpoint must start with http:// or https:// (source '" + source.name + "')");
+    }
+    // Path style unless the source asks for virtual hosts (GCS interop, B2 and MinIO all
+    // accept path style).
+    options.force_virtual_addressing =
+        !source.path_style && !(source.endpoint_url.empty() && source.type != SourceType::kGcs);
+  }
+  options.region = ConfiguredRegion(source, env);
+  if (options.region.empty()) {
+    if (source.type == SourceType::kGcs) {
+      options.region = "auto";
+    } else if (endpoint.empty() && allow_network &&
+               (source.provider == StorageProvider::kUnspecified ||
+                source.provider == StorageProvider::kAws)) {
+      auto& cache = Cache();
+      std::unique_lock<std::mutex> lock(cache.mu);
+      auto it = cache.bucket_regions.find(source.bucket);
+      if (it != cache.bucket_regions.end()) {
+        options.region = it->second;
+      } else {
+        lock.unlock();
+        auto st = arrow::fs::EnsureS3Initialized();
+        if (!st.ok()) return WithContext(st, "initialising S3");
+        auto region = arrow::fs::ResolveS3BucketRegion(source.bucket);
+        // Unresolvable (offline, no permission): let the SDK choose; requests then report
+        // the real problem.
+        options.region = region.ok() ? *region : "us-east-1";
+        lock.lock();
+        cache.bucket_regions[source.bucket] = options.region;
+      }
+    } else {
+      options.region = "us-east-1";
+    }
+  }
+  CredentialChoice choice = ApplyS3Credentials(source, env, &options);
+  if (credentials != nullptr) *credentials = choice.description;
+  if (source.retry.max_attempts > 0) {
+    options.retry_strategy =
+        arrow::fs::S3RetryStrategy::GetAwsStandardRetryStrategy(source.retry.max_attempts);
+  }
+  if (source.retry.connect_timeout >= 0) options.connect_timeout = source.retry.connect_timeout;
+  if (source.retry.request_timeout >= 0) options.request_timeout = source.retry.request_timeout;
+  // Arrow 26's S3 writer passes only ACL, Cache-Control, Content-Type, Content-Language,
+  // Content-Encoding and Expires from metadata: SSE-S3/SSE-KMS and storage class cannot be
+  // requested per object. Refuse writes rather than write unencrypted or in the wrong class.
+  if (refusal != nullptr) {
+    refusal->clear();
+    if (!source.sse.empty()) {
+      *refusal = "source '" + source.name + "' asks for sse: " + source.sse +
+                 ", which Arrow 26's S3 writer cannot request per object; configure it as the "
+                 "bucket's default encryption and remove 'sse' from the source";
+    } else if (!source.storage_class.empty()) {
+      *refusal = "source '" + source.name + "' asks for storage_class: " + source.storage_class +
+                 ", which Arrow 26's S3 writer cannot set; use a bucket lifecycle rule and "
+                 "remove 'storage_class' from the source";
+    }
+  }
+  return options;
+}
+
 Result<Location> ResolveLocation(std::string_view uri) {
+  ML_ASSIGN_OR_RETURN(auto config, CurrentConfig());
+  return ResolveLocation(uri, *config, ProcessEnvironment());
+}
+
+Result<Location> ResolveLocation(std::string_view uri, const Config& config, const EnvLookup& env) {
   if (uri.empty()) return Error(ErrorCode::kInvalidArgument, "empty path");
   Location loc;
   loc.display = std::string(uri);
-  if (!HasScheme(uri)) {
+
+  std::string_view source_name, source_key;
+  if (!HasScheme(uri) && LooksLikeSourceRef(uri, &source_name, &source_key)) {
+    const SourceConfig* source = config.FindSource(source_name);
+    if (source == nullptr) {
+      std::string where = config.file.empty() ? std::string("no configuration file")
+                                              : "configuration " + config.file;
+      return Error(ErrorCode::kNotFound, "unknown source '" + std::string(source_name) + "' (" +
+                                             where + "); write ./" + std::string(uri) +
+                                             " for a local path");
+    }
+    loc.source = source->name;
+    if (source->type == SourceType::kLocal) {
+      std::error_code ec;
+      auto root = std::filesystem::absolute(source->path, ec);
+      if (ec) return Error(ErrorCode::kInvalidArgument, loc.display + ": " + ec.message());
+      std::string rel = JoinKey(source->prefix, source_key);
+      loc.fs = std::make_shared<arrow::fs::LocalFileSystem>();
+      loc.kind = "local";
+      loc.path = (rel.empty() ? root : root / rel).lexically_normal().string();
+      while (loc.path.size() > 1 && loc.path.ends_with('/')) loc.path.pop_back();
+      return loc;
+    }
+    return ResolveObjectStore(*source, source_key, env, std::move(loc));
+  }
+
+  if (!HasScheme(uri) || uri.starts_with("file://")) {
+    std::string p(uri);
+    if (uri.starts_with("file://")) {
+      p = std::string(uri.substr(7));
+      if (p.starts_with("localhost/")) p = p.substr(9);
+      if (!p.starts_with('/')) {
+        return Error(ErrorCode::kInvalidArgument, loc.display + ": expected file:///absolute/path");
+      }
+    }
     std::error_code ec;
-    auto abs = std::filesystem::absolute(std::filesystem::path(std::string(uri)), ec);
-    if (ec) return Error(ErrorCode::kInvalidArgument, std::string(uri) + ": " + ec.message());
+    auto abs = std::filesystem::absolute(std::filesystem::path(p), ec);
+    if (ec) return Error(ErrorCode::kInvalidArgument, loc.display + ": " + ec.message());
     loc.fs = std::make_shared<arrow::fs::LocalFileSystem>();
+    loc.kind = "local";
     loc.path = abs.lexically_normal().string();
+    while (loc.path.size() > 1 && loc.path.ends_with('/')) loc.path.pop_back();
     return loc;
   }
-  if (uri.starts_with("s3://")) {
-    auto st = arrow::fs::EnsureS3Initialized();
-    if (!st.ok()) return WithContext(st, "initialising S3");
+
+  if (uri.starts_with("s3://") || uri.starts_with("gs://")) {
+    bool gcs = uri.starts_with("gs://");
+    std::string userinfo, bucket, key;
+    ML_RETURN_NOT_OK(
+        SplitBucketUri(uri, gcs ? "gs" : "s3", &userinfo, &bucket, &key, &loc.display));
+    SourceConfig adhoc;
+    const SourceConfig* source =
+        SourceForBucket(config, gcs ? SourceType::kGcs : SourceType::kS3, bucket);
+    if (source != nullptr) {
+      adhoc = *source;
+      adhoc.prefix.clear();  // the URI names the full key
+      loc.source = source->name;
+    } else {
+      adhoc.type = gcs ? SourceType::kGcs : SourceType::kS3;
+      adhoc.bucket = bucket;
+      adhoc.path_style = true;
+      if (gcs) adhoc.provider = StorageProvider::kGcs;
+    }
+    if (!userinfo.empty()) {
+      auto colon = userinfo.find(':');
+      if (colon == std::string::npos) {
+        return Error(ErrorCode::kInvalidArgument,
+                     loc.display + ": credentials in a URI must be key:secret@");
+      }
+      adhoc.access_key_id = userinfo.substr(0, colon);
+      adhoc.secret_access_key = userinfo.substr(colon + 1);
+      adhoc.session_token.clear();
+      adhoc.name.clear();
+    }
+    return ResolveObjectStore(adhoc, key, env, std::move(loc));
+  }
+
+  // Any other scheme Arrow knows (mock://, hdfs:// ...). Strip userinfo from the display.
+  auto scheme_end = uri.find("://");
+  std::string scheme(uri.substr(0, scheme_end));
+  auto rest = uri.substr(scheme_end + 3);
+  auto at = rest.find('@');
+  auto slash = rest.find('/');
+  if (at != std::string_view::npos && (slash == std::string_view::npos || at < slash)) {
+    loc.display = scheme + "://" + std::string(rest.substr(at + 1));
   }
   std::string path;
   auto fs = arrow::fs::FileSystemFromUri(std::string(uri), &path);
   if (!fs.ok()) {
     return Error(ErrorCode::kInvalidArgument,
-                 std::string(uri) + ": cannot resolve: " + fs.status().message());
+                 loc.display +
+                     ": cannot resolve (expected a path, file://, s3://, gs:// or "
+                     "SOURCE:key)");
   }
   loc.fs = *fs;
+  loc.kind = scheme;
   loc.path = path;
   return loc;
 }
 
-Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInputFile(std::string_view uri) {
-  ML_ASSIGN_OR_RETURN(Location loc, ResolveLocation(uri));
+Result<arrow::fs::FileInfo> Stat(const Location& loc) {
   auto info = loc.fs->GetFileInfo(loc.path);
   if (!info.ok()) return WithContext(info.status(), loc.display);
-  if (info->type() == arrow::fs::FileType::NotFound) {
-    return Error(ErrorCode::kNotFound, loc.display + ": no such file");
+  return *info;
+}
+
+Result<S3Access> S3AccessFor(const Location& loc) {
+  if (loc.kind != "s3" || !loc.s3_options) {
+    return Error(ErrorCode::kInvalidArgument, loc.display + ": not an S3-compatible place");
   }
-  if (info->type() == arrow::fs::FileType::Directory) {
+  const auto& o = *loc.s3_options;
+  S3Access access;
+  if (!o.endpoint_override.empty()) access.endpoint = o.scheme + "://" + o.endpoint_override;
+  access.region = o.region;
+  std::string p = StripSlashes(loc.path);
+  auto slash = p.find('/');
+  access.bucket = p.substr(0, slash);
+  access.key = slash == std::string::npos ? "" : p.substr(slash + 1);
+  access.path_style = !o.force_virtual_addressing && !o.endpoint_override.empty();
+  access.provider = loc.provider;
+  access.access_key = o.GetAccessKey();
+  access.secret_key = o.GetSecretKey();
+  access.session_token = o.GetSessionToken();
+  return access;
+}
+
+Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInputFile(const Location& loc) {
+  ML_ASSIGN_OR_RETURN(auto info, Stat(loc));
+  if (info.type() == arrow::fs::FileType::NotFound) return NotFound(loc);
+  if (info.type() == arrow::fs::FileType::Directory) {
     return Error(ErrorCode::kInvalidArgument, loc.display + ": is a directory");
   }
-  auto file = loc.fs->OpenInputFile(*info);
+  auto file = loc.fs->OpenInputFile(info);
   if (!file.ok()) return WithContext(file.status(), loc.display);
   return *file;
 }
 
-Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(std::string_view uri) {
+Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInputFile(std::string_view uri) {
   ML_ASSIGN_OR_RETURN(Location loc, ResolveLocation(uri));
+  return OpenInputFile(loc);
+}
+
+Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(const Location& loc) {
+  if (!loc.write_refusal.empty()) {
+    return Error(ErrorCode::kNotImplemented, loc.display + ": " + loc.write_refusal);
+  }
+  if (loc.IsBucketRoot()) {
+    return Error(ErrorCode::kInvalidArgument, loc.display + ": names a bucket, not an object");
+  }
+  if (loc.kind == "local") {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(loc.path).parent_path(), ec);
+  }
   auto out = loc.fs->OpenOutputStream(loc.path);
   if (!out.ok()) return WithContext(out.status(), loc.display);
   return *out;
 }
 
+Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(std::string_view uri) {
+  ML_ASSIGN_OR_RETURN(Location loc, ResolveLocation(uri));
+  return OpenOutputStream(loc);
+}
+
+Status ListEntries(const Location& dir, bool recursive,
+                   const std::function<Result<bool>(const arrow::fs::FileInfo& info,
+                                                    std::string_view relative)>& visit) {
+  ML_ASSIGN_OR_RETURN(auto info, Stat(dir));
+  if (info.type() == arrow::fs::FileType::NotFound) {
+    return NotFound(dir, "no such file, directory or prefix");
+  }
+  if (info.type() == arrow::fs::FileType::File) {
+    auto slash = dir.path.rfind('/');
+    std::string name = slash == std::string::npos ? dir.path : dir.path.substr(slash + 1);
+    return visit(info, name).status();
+  }
+  arrow::fs::FileSelector selector;
+  selector.base_dir = dir.path;
+  selector.recursive = recursive;
+  selector.allow_not_found = false;
+  auto gen = dir.fs->GetFileInfoGenerator(selector);
+  std::string base = dir.path;
+  while (base.ends_with('/')) base.pop_back();
+  while (true) {
+    auto batch = gen().result();
+    if (!batch.ok()) return WithContext(batch.status(), dir.display);
+    if (batch->empty()) break;  // end of iteration
+    std::sort(batch->begin(), batch->end(),
+              [](const auto& a, const auto& b) { return a.path() < b.path(); });
+    for (const auto& entry : *batch) {
+      std::string_view rel = entry.path();
+      if (rel.starts_with(base)) rel.remove_prefix(base.size());
+      while (rel.starts_with('/')) rel.remove_prefix(1);
+      ML_ASSIGN_OR_RETURN(bool more, visit(entry, rel));
+      if (!more) return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+Status CopyFile(const Location& src, const Location& dst, const CopyOptions& options) {
+  ML_ASSIGN_OR_RETURN(auto info, Stat(src));
+  if (info.type() == arrow::fs::FileType::NotFound) return NotFound(src);
+  if (info.type() == arrow::fs::FileType::Directory) {
+    return Error(ErrorCode::kInvalidArgument,
+                 src.display + ": is a directory (cp copies one file or object)");
+  }
+  if (!dst.write_refusal.empty()) {
+    return Error(ErrorCode::kNotImplemented, dst.display + ": " + dst.write_refusal);
+  }
+  auto in_r = src.fs->OpenInputStream(info);
+  if (!in_r.ok()) return WithContext(in_r.status(), src.display);
+  auto in = *in_r;
+  const int64_t total = info.size();
+
+  // Local destinations: a temporary sibling, renamed into place when complete.
+  Location target = dst;
+  bool via_temp = dst.kind == "local";
+  if (via_temp) {
+    auto p = std::filesystem::path(dst.path);
+    target.path =
+        (p.parent_path() / ("." + p.filename().string() + ".marketlake-tmp-" + RandomSuffix()))
+            .string();
+  }
+  ML_ASSIGN_OR_RETURN(auto out, OpenOutputStream(target));
+  auto fail = [&](const Status& st, const Location& where) -> Status {
+    (void)out->Abort();
+    if (via_temp) (void)dst.fs->DeleteFile(target.path);
+    return WithContext(st, where.display);
+  };
+  int64_t done = 0;
+  int64_t since_flush = 0;
+  const int64_t chunk = std::max<int64_t>(options.chunk_bytes, 64 << 10);
+  while (true) {
+    auto buf = in->Read(chunk);
+    if (!buf.ok()) return fail(buf.status(), src);
+    if ((*buf)->size() == 0) break;
+    auto st = out->Write(*buf);
+    if (!st.ok()) return fail(st, dst);
+    done += (*buf)->size();
+    since_flush += (*buf)->size();
+    if (since_flush >= options.max_buffered_bytes && dst.kind != "local") {
+      // Waits for background part uploads: bounds memory to about max_buffered_bytes.
+      st = out->Flush();
+      if (!st.ok()) return fail(st, dst);
+      since_flush = 0;
+    }
+    if (options.progress) options.progress(done, total);
+  }
+  (void)in->Close();
+  auto st = out->Close();
+  if (!st.ok()) {
+    if (via_temp) (void)dst.fs->DeleteFile(target.path);
+    return WithContext(st, dst.display);
+  }
+  if (via_temp) {
+    st = dst.fs->Move(target.path, dst.path);
+    if (!st.ok()) {
+      (void)dst.fs->DeleteFile(target.path);
+      return WithContext(st, dst.display);
+    }
+  }
+  if (total >= 0 && done != total) {
+    return Error(ErrorCode::kIOError, src.display + ": read " + std::to_string(done) +
+                                          " bytes, expected " + std::to_string(total));
+  }
+  return Status::OK();
+}
+
+Status DeletePlace(const Location& loc, bool recursive) {
+  ML_ASSIGN_OR_RETURN(auto info, Stat(loc));
+  switch (info.type()) {
+    case arrow::fs::FileType::NotFound:
+      return NotFound(loc, "nothing to delete");
+    case arrow::fs::FileType::Directory: {
+      if (loc.kind == "local" && loc.path == "/") {
+        return Error(ErrorCode::kInvalidArgument, loc.display + ": refusing to delete /");
+      }
+      if (!recursive) {
+        return Error(ErrorCode::kInvalidArgument,
+                     loc.display +
+                         ": is a directory or prefix; use --recursive to delete it "
+                         "and everything below it");
+      }
+      Status st = loc.IsBucketRoot() ? loc.fs->DeleteDirContents(loc.path, /*missing_dir_ok=*/true)
+                                     : loc.fs->DeleteDir(loc.path);
+      return WithContext(st, loc.display);
+    }
+    default:
+      return WithContext(loc.fs->DeleteFile(loc.path), loc.display);
+  }
+}
+
 void FinalizeFilesystems() {
+  {
+    auto& cache = Cache();
+    std::lock_guard<std::mutex> lock(cache.mu);
+    cache.filesystems.clear();
+  }
   if (arrow::fs::IsS3Initialized()) (void)arrow::fs::FinalizeS3();
 }
 
