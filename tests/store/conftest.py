@@ -121,3 +121,44 @@ def fault_proxy(moto_endpoint):
         yield proxy
     finally:
         proxy.stop()
+
+
+class MlS3:
+    """Runs ml_s3_tool (marketlake's S3 client) and returns its JSON report + exit code."""
+
+    def __init__(self, tool, tmp_path):
+        self.tool = tool
+        self.tmp_path = tmp_path
+        self.counter = 0
+
+    def run(self, endpoint, op, key, *args, secret="testing", timeout=120, **flags):
+        cmd = [self.tool, "--endpoint", endpoint, "--bucket", BUCKET, "--secret-key", secret]
+        for name, value in flags.items():
+            cmd += ["--" + name.replace("_", "-"), str(value)]
+        cmd += [op, key, *args]
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        import json
+
+        out = proc.stdout.decode()
+        report = json.loads(out.strip().splitlines()[-1])
+        report["exit_code"] = proc.returncode
+        report["raw"] = out + proc.stderr.decode()
+        return report
+
+    def put(self, endpoint, key, data, *args, **flags):
+        self.counter += 1
+        path = self.tmp_path / f"in-{self.counter}.bin"
+        path.write_bytes(data)
+        return self.run(endpoint, "put", key, "--in", str(path), *args, **flags)
+
+    def get(self, endpoint, key, *args, **flags):
+        self.counter += 1
+        path = self.tmp_path / f"out-{self.counter}.bin"
+        report = self.run(endpoint, "get", key, "--out", str(path), *args, **flags)
+        report["data"] = path.read_bytes() if path.exists() else None
+        return report
+
+
+@pytest.fixture
+def ml(s3_tool, tmp_path):
+    return MlS3(s3_tool, tmp_path)
