@@ -552,6 +552,15 @@ Result<std::shared_ptr<arrow::Array>> ToTimestamp(const ConvertContext& ctx,
 // ---------------------------------------------------------------------------------------------
 // Row keys for the duplicate check.
 
+// splitmix64's finaliser: std::hash<int64_t> is the identity, so low bits need mixing.
+uint64_t Finalize(uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
 uint64_t Mix(uint64_t h, uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return h;
@@ -947,30 +956,35 @@ Result<NormalizedBatch> Normalize(const DatasetSpec& spec,
     int32_t id = violations.Add(
         Check{std::string(kRuleUniqueKey), Join(spec.key, ","), Join(key_inputs, ","),
               "duplicate key (" + Join(spec.key, ", ") + ") in the batch", idx, false});
-    std::vector<std::pair<uint64_t, int64_t>> hashed;
-    hashed.reserve(n);
+    // Open addressing over row indices: one allocation, linear time.
+    size_t cap = 16;
+    while (cap < 2 * static_cast<size_t>(n)) cap <<= 1;
+    std::vector<int64_t> slot_row(cap, -1);
+    std::vector<uint64_t> slot_hash(cap);
     for (int64_t i = 0; i < n; ++i) {
       if (!violations.Clean(i)) continue;
       uint64_t h = 0;
       for (const auto& k : keys) h = Mix(h, k.Hash(i));
-      hashed.emplace_back(h, i);
-    }
-    std::sort(hashed.begin(), hashed.end());
-    for (size_t g = 0; g < hashed.size();) {
-      size_t e = g + 1;
-      while (e < hashed.size() && hashed[e].first == hashed[g].first) ++e;
-      for (size_t j = g + 1; j < e; ++j) {
-        for (size_t p = g; p < j; ++p) {
-          const int64_t a = hashed[p].second, b = hashed[j].second;
+      h = Finalize(h);
+      size_t pos = h & (cap - 1);
+      bool duplicate = false;
+      while (slot_row[pos] >= 0) {
+        if (slot_hash[pos] == h) {
           bool eq = true;
-          for (const auto& k : keys) eq = eq && k.Equal(a, b);
+          for (const auto& k : keys) eq = eq && k.Equal(slot_row[pos], i);
           if (eq) {
-            violations.Mark(id, b);
+            duplicate = true;
             break;
           }
         }
+        pos = (pos + 1) & (cap - 1);
       }
-      g = e;
+      if (duplicate) {
+        violations.Mark(id, i);
+      } else {
+        slot_row[pos] = i;
+        slot_hash[pos] = h;
+      }
     }
   }
 

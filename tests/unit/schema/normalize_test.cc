@@ -2,6 +2,9 @@
 #include <arrow/json/from_string.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "marketlake/schema.h"
 #include "unit/schema/test_util.h"
 
@@ -665,6 +668,47 @@ TEST(NormalizeRules, FeatureSets) {
                        {"vwap", F64(), "[10.5]"}});
   ASSERT_OK_AND_ASSIGN(auto vpo, Normalize(VolumeProfileSpec(), vp, Opts(ValidationMode::kStrict)));
   EXPECT_EQ(vpo.batch->num_columns(), 8);
+}
+
+}  // namespace
+}  // namespace marketlake
+
+namespace marketlake {
+namespace {
+
+// Manual throughput check: --gtest_also_run_disabled_tests --gtest_filter=*Throughput*
+TEST(NormalizePerf, DISABLED_Throughput) {
+  constexpr int64_t kRows = 1'000'000;
+  arrow::StringBuilder sym, ts;
+  arrow::DoubleBuilder price;
+  arrow::Int64Builder size;
+  for (int64_t i = 0; i < kRows; ++i) {
+    ASSERT_TRUE(sym.Append(i % 2 ? "AAPL" : "MSFT").ok());
+    char buf[64];
+    snprintf(buf, sizeof(buf), "2024-03-11 %02d:%02d:%02d.%06d", static_cast<int>(i / 3600 % 24),
+             static_cast<int>(i / 60 % 60), static_cast<int>(i % 60), static_cast<int>(i % 999999));
+    ASSERT_TRUE(ts.Append(buf).ok());
+    ASSERT_TRUE(price.Append(100.0 + i % 100).ok());
+    ASSERT_TRUE(size.Append(i % 1000).ok());
+  }
+  auto b = arrow::RecordBatch::Make(
+      arrow::schema(
+          {arrow::field("ticker", arrow::utf8()), arrow::field("timestamp", arrow::utf8()),
+           arrow::field("price", arrow::float64()), arrow::field("size", arrow::int64())}),
+      kRows,
+      {sym.Finish().ValueOrDie(), ts.Finish().ValueOrDie(), price.Finish().ValueOrDie(),
+       size.Finish().ValueOrDie()});
+  NormalizeOptions o;
+  o.mode = ValidationMode::kIgnore;
+  o.tz = "America/New_York";
+  auto start = std::chrono::steady_clock::now();
+  auto out = Normalize(TradesSpec(), b, o);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::printf("%lld rows in %lld ms, %lld out\n", static_cast<long long>(kRows),
+              static_cast<long long>(ms), static_cast<long long>(out->stats.rows_out));
 }
 
 }  // namespace
