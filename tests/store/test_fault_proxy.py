@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import BUCKET
+BUCKET = "ml-pytest"  # created by conftest.moto_endpoint
 
 DATA = bytes((i * 13) % 251 for i in range(200_000))
 

@@ -3,7 +3,7 @@ server: conditional writes, ranged reads, awkward keys both ways, upload options
 
 import pytest
 
-from conftest import BUCKET
+BUCKET = "ml-pytest"  # created by conftest.moto_endpoint
 
 AWKWARD_KEYS = [
     "plain/file.parquet",

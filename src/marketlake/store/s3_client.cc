@@ -1,9 +1,14 @@
 // The S3 REST object client: builds requests, signs them (sigv4.h), sends them through an
 // HttpTransport with retries, and maps failures through ClassifyS3Response.
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <utility>
@@ -144,7 +149,7 @@ class S3ObjectClient final : public ObjectClient {
 
   ~S3ObjectClient() override {
     // The secret should not linger in freed memory longer than needed.
-    std::fill(credentials_.secret_key.begin(), credentials_.secret_key.end(), '\0');
+    OPENSSL_cleanse(credentials_.secret_key.data(), credentials_.secret_key.size());
   }
 
   const std::shared_ptr<RequestMetrics>& metrics() const { return metrics_; }
@@ -308,11 +313,9 @@ class S3ObjectClient final : public ObjectClient {
       return Status::OK();
     }
     const std::string* cr = r.Header("content-range");
-    uint64_t start = 0, end = 0, total = 0;
-    if (cr == nullptr || std::sscanf(cr->c_str(), "bytes %llu-%llu/%llu",
-                                     reinterpret_cast<unsigned long long*>(&start),
-                                     reinterpret_cast<unsigned long long*>(&end),
-                                     reinterpret_cast<unsigned long long*>(&total)) < 2) {
+    unsigned long long start = 0, end = 0, total = 0;
+    if (cr == nullptr ||
+        std::sscanf(cr->c_str(), "bytes %llu-%llu/%llu", &start, &end, &total) < 2) {
       return Error(ErrorCode::kIOError,
                    "GET " + display + ": 206 response without a usable Content-Range");
     }
@@ -525,8 +528,9 @@ Result<ConditionalWriteSupport> ProbeConditionalWrites(ObjectClient& client,
   if (problem.ok()) {
     PutOptions stale;
     stale.condition = WriteCondition::kIfUnchanged;
-    // A version that cannot be current: the ETag (or generation) of no object.
-    stale.expected_version = "\"00000000000000000000000000000000\"";
+    // A version that cannot be current: no object has this ETag, and as a GCS generation
+    // it reads as 0 ("must not exist"), which fails too because the key exists.
+    stale.expected_version = "00000000000000000000000000000000";
     Result<PutResult> third = client.PutObject(bucket, key, "probe-3", stale);
     if (third.ok()) {
       out.if_unchanged_honoured = false;
