@@ -588,10 +588,9 @@ class ParquetScannerImpl final : public ParquetScanner {
       auto result = NextImpl();
       if (result.ok()) return result;
       st = result.status();
-    } catch (const parquet::ParquetStatusException& e) {
-      st = e.status();
     } catch (const std::exception& e) {
-      st = Status::Invalid(e.what());
+      // Parquet throws while decoding bytes already fetched: the file is malformed.
+      return Error(ErrorCode::kCorruption, name_ + ": " + e.what());
     }
     return FileError(st);
   }
@@ -862,7 +861,14 @@ class ParquetScannerImpl final : public ParquetScanner {
       }
     }
     if (!slow_columns.empty()) {
-      ARROW_ASSIGN_OR_RAISE(auto table, reader_->ReadRowGroup(rg, slow_leaves));
+      auto read = reader_->ReadRowGroup(rg, slow_leaves);
+      if (!read.ok()) {
+        // Arrow reports undecodable pages as I/O errors too; the fetch itself rarely fails
+        // on a file that opened, so decoding problems are reported as corruption.
+        return Error(ErrorCode::kCorruption,
+                     name_ + ": row group " + std::to_string(rg) + ": " + read.status().message());
+      }
+      std::shared_ptr<arrow::Table> table = *std::move(read);
       for (size_t k : slow_columns) {
         const FieldPlan& plan = plans_[needed_[k]];
         auto chunked = table->GetColumnByName(plan.field->name());
@@ -1028,10 +1034,11 @@ class ParquetScannerImpl final : public ParquetScanner {
         parquet::ColumnReader::Make(plan.descr, std::move(pager), pool_);
     auto result = DecodeColumn(column.get(), plan, ops, rows.row_count(), pool_);
     if (!result.ok()) {
-      return Error(CodeOf(result.status()) == ErrorCode::kIOError ? ErrorCode::kIOError
-                                                                  : ErrorCode::kCorruption,
-                   name_ + ": row group " + std::to_string(rg) + " column '" + plan.field->name() +
-                       "': " + result.status().message());
+      // The bytes are in memory, so any failure here (Arrow reports bad compressed data as
+      // an I/O error) means the file is malformed.
+      return Error(ErrorCode::kCorruption, name_ + ": row group " + std::to_string(rg) +
+                                               " column '" + plan.field->name() +
+                                               "': " + result.status().message());
     }
     return result;
   }
