@@ -301,10 +301,16 @@ Result<std::shared_ptr<arrow::Array>> ToBool(const ConvertContext& ctx,
     std::string_view s = Trim(IsStringLike(id) && id == arrow::Type::STRING
                                   ? static_cast<const arrow::StringArray&>(*in).GetView(i)
                                   : static_cast<const arrow::LargeStringArray&>(*in).GetView(i));
-    std::string k = NameKey(s);  // short: at most a few characters are ever valid
-    if (k == "true" || k == "t" || k == "1" || k == "yes" || k == "y") {
+    // Lowercase into a small stack buffer: the accepted words are at most 5 characters.
+    char k[6] = {};
+    const bool fits = s.size() <= 5;
+    for (size_t j = 0; fits && j < s.size(); ++j) {
+      k[j] = (s[j] >= 'A' && s[j] <= 'Z') ? static_cast<char>(s[j] - 'A' + 'a') : s[j];
+    }
+    const std::string_view w = fits ? std::string_view(k, s.size()) : std::string_view();
+    if (w == "true" || w == "t" || w == "1" || w == "yes" || w == "y") {
       b.UnsafeAppend(true);
-    } else if (k == "false" || k == "f" || k == "0" || k == "no" || k == "n") {
+    } else if (w == "false" || w == "f" || w == "0" || w == "no" || w == "n") {
       b.UnsafeAppend(false);
     } else {
       b.UnsafeAppendNull();
