@@ -10,6 +10,7 @@
 // NULL semantics are SQL's: a comparison with NULL is never true, so it binds to kFalse
 // whether or not it sits under a NOT; `x NOT IN (..., NULL)` is never true either.
 #include <arrow/array/builder_base.h>
+#include <arrow/buffer.h>
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/expression.h>
 #include <arrow/scalar.h>
@@ -157,6 +158,19 @@ std::optional<Literal> NumberFromString(std::string_view s) {
   return lit;
 }
 
+// -?[0-9]{1,20}, exactly, as a 128-bit integer.
+std::optional<Int128> WideIntegerFromString(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  Int128 v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return negative ? -v : v;
+}
+
 // Numbers, or strings holding them, against an integer domain whose literal integers are
 // raw values.
 Result<IntPlace> PlaceNumber(const Literal& lit, Int128 min, Int128 max, std::string* why) {
@@ -167,6 +181,11 @@ Result<IntPlace> PlaceNumber(const Literal& lit, Int128 min, Int128 max, std::st
       if (std::isnan(lit.double_value)) break;
       return PlaceDouble(lit.double_value, min, max);
     case Literal::Kind::kString: {
+      // Integers beyond int64 (uint64 columns) can only be written as strings; read
+      // them exactly rather than through a double.
+      if (auto wide = WideIntegerFromString(lit.string_value)) {
+        return ClampInt(*wide, true, min, max);
+      }
       auto number = NumberFromString(lit.string_value);
       if (number) return PlaceNumber(*number, min, max, why);
       *why = "not a number";
@@ -487,7 +506,8 @@ class LeafBinder {
     }
     Placement out;
     out.lo = lit.string_value;
-    ML_ASSIGN_OR_RETURN(out.lo_scalar, arrow::MakeScalar(value_type_, lit.string_value));
+    ML_ASSIGN_OR_RETURN(
+        out.lo_scalar, arrow::MakeScalar(value_type_, arrow::Buffer::FromString(lit.string_value)));
     return out;
   }
 
