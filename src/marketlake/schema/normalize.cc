@@ -584,7 +584,7 @@ struct KeyColumn {
             static_cast<const arrow::StringArray&>(*array).GetView(i));
       case arrow::Type::INT64:
       case arrow::Type::TIMESTAMP:
-        return std::hash<int64_t>{}(static_cast<const arrow::Int64Array&>(*array).raw_values()[i]);
+        return std::hash<int64_t>{}(array->data()->GetValues<int64_t>(1)[i]);
       case arrow::Type::INT32:
         return std::hash<int32_t>{}(static_cast<const arrow::Int32Array&>(*array).Value(i));
       case arrow::Type::DOUBLE:
@@ -608,7 +608,7 @@ struct KeyColumn {
       }
       case arrow::Type::INT64:
       case arrow::Type::TIMESTAMP: {
-        const auto* v = static_cast<const arrow::Int64Array&>(*array).raw_values();
+        const auto* v = array->data()->GetValues<int64_t>(1);
         return v[a] == v[b];
       }
       case arrow::Type::INT32: {

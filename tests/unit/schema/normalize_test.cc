@@ -637,6 +637,28 @@ TEST(NormalizeRules, FractionalSizeIsTypeViolation) {
   EXPECT_EQ(Int64Values(*c.batch, "size"), std::vector<int64_t>{1});
 }
 
+TEST(NormalizeRules, SlicedInputHonoursOffsets) {
+  // Arrays with a non-zero offset (a slice of a larger batch) read the right values.
+  auto b = BadTrades()->Slice(1, 4);  // rows 1..4 of BadTrades: price 0, -1.5, 150.5, 150.0
+  auto o = Opts(ValidationMode::kCoerce);
+  o.row_offset = 1;
+  ASSERT_OK_AND_ASSIGN(auto out, Trades(b, o));
+  EXPECT_EQ(out.stats.Count("positive", "price"), 2);
+  EXPECT_EQ(out.stats.Count("non_negative", "size"), 1);
+  EXPECT_EQ(out.stats.Count("unique_key"), 0);  // row 0 is outside the slice
+  EXPECT_EQ(Int64Values(*out.batch, "ts"), std::vector<int64_t>{1710163800000000000});
+  EXPECT_EQ(Int64Values(*out.rejects, "_reject_row"), (std::vector<int64_t>{1, 2, 3}));
+  auto ts = arrow::json::ArrayFromJSONString(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
+                                             "[1, 2, 3, 4]")
+                .ValueOrDie()
+                ->Slice(2);
+  auto tb = MakeBatch(
+      {{"symbol", Str(), R"(["A", "B"])"}, {"price", F64(), "[1, 1]"}, {"size", I64(), "[1, 1]"}});
+  tb = tb->AddColumn(1, arrow::field("ts", ts->type()), ts).ValueOrDie();
+  ASSERT_OK_AND_ASSIGN(auto t, Trades(tb));
+  EXPECT_EQ(Int64Values(*t.batch, "ts"), (std::vector<int64_t>{3, 4}));
+}
+
 TEST(NormalizeRules, EmptyBatch) {
   auto b = MakeBatch({{"symbol", Str(), "[]"},
                       {"ts", Str(), "[]"},
