@@ -18,7 +18,7 @@ class MemoryObjectClient : public ObjectClient {
   Result<PutResult> PutObject(std::string_view bucket, std::string_view key, std::string_view body,
                               const PutOptions& options) override {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::string k = std::string(bucket) + "/" + std::string(key);
+    const std::string k = Join(bucket, key);
     auto it = objects_.find(k);
     if (enforce_) {
       if (options.condition == WriteCondition::kIfAbsent && it != objects_.end()) {
@@ -29,7 +29,9 @@ class MemoryObjectClient : public ObjectClient {
         return Error(ErrorCode::kPreconditionFailed, "changed");
       }
     }
-    const std::string etag = "\"" + std::to_string(++version_) + "\"";
+    std::string etag = std::to_string(++version_);
+    etag.insert(etag.begin(), '"');
+    etag.push_back('"');
     objects_[k] = {std::string(body), etag};
     ++puts;
     return PutResult{etag, "", ""};
@@ -37,7 +39,7 @@ class MemoryObjectClient : public ObjectClient {
   Result<GetResult> GetObject(std::string_view bucket, std::string_view key,
                               std::optional<ByteRange>) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = objects_.find(std::string(bucket) + "/" + std::string(key));
+    auto it = objects_.find(Join(bucket, key));
     if (it == objects_.end()) return Error(ErrorCode::kNotFound, "missing");
     GetResult r;
     r.data = it->second.first;
@@ -49,7 +51,7 @@ class MemoryObjectClient : public ObjectClient {
   }
   Status DeleteObject(std::string_view bucket, std::string_view key) override {
     std::lock_guard<std::mutex> lock(mu_);
-    objects_.erase(std::string(bucket) + "/" + std::string(key));
+    objects_.erase(Join(bucket, key));
     ++deletes;
     return Status::OK();
   }
@@ -59,6 +61,13 @@ class MemoryObjectClient : public ObjectClient {
   int deletes = 0;
 
  private:
+  static std::string Join(std::string_view bucket, std::string_view key) {
+    std::string out;
+    out.reserve(bucket.size() + 1 + key.size());
+    out.append(bucket).append(1, '/').append(key);
+    return out;
+  }
+
   bool enforce_;
   std::mutex mu_;
   int version_ = 0;

@@ -66,7 +66,7 @@ TEST(SigV4Test, AwsExamplePutObject) {
 TEST(SigV4Test, AwsExampleGetBucketLifecycle) {
   SigV4Request req;
   req.method = "GET";
-  req.path = "/";
+  req.path = std::string("/");
   req.query = {{"lifecycle", ""}};
   req.headers = {{"Host", kHost}};
   auto sig = SignV4(req, ExampleCredentials(), kDate);
@@ -78,7 +78,7 @@ TEST(SigV4Test, AwsExampleGetBucketLifecycle) {
 TEST(SigV4Test, AwsExampleListObjects) {
   SigV4Request req;
   req.method = "GET";
-  req.path = "/";
+  req.path = std::string("/");
   req.query = {{"prefix", "J"}, {"max-keys", "2"}};
   req.headers = {{"Host", kHost}};
   auto sig = SignV4(req, ExampleCredentials(), kDate);
