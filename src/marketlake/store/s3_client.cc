@@ -126,6 +126,7 @@ struct Call {
   QueryList query;
   HeaderList headers;
   std::string_view body;
+  std::string payload_hash;  // set by Execute
   bool conditional_write = false;
   WriteCondition condition = WriteCondition::kNone;
   std::string expected_version;
@@ -356,12 +357,7 @@ class S3ObjectClient final : public ObjectClient {
     sreq.query = call.query;
     sreq.headers = call.headers;
     sreq.headers.emplace_back("Host", host);
-    if (call.method == "PUT" || call.method == "POST") {
-      sreq.payload_hash =
-          options_.sign_payload ? Sha256Hex(call.body) : std::string(kUnsignedPayload);
-    } else {
-      sreq.payload_hash = std::string(kEmptyPayloadSha256);
-    }
+    sreq.payload_hash = call.payload_hash;
     const std::string amz_date =
         FormatAmzDate(wall_clock_ ? wall_clock_() : std::chrono::system_clock::now());
     ML_ASSIGN_OR_RETURN(SigV4Signature sig, SignV4(sreq, credentials_, amz_date, "s3"));
@@ -392,14 +388,10 @@ class S3ObjectClient final : public ObjectClient {
     }
     HttpResponse resp = std::move(sent).ValueUnsafe();
     const bool ok2xx = resp.status >= 200 && resp.status < 300;
-    metrics_->RecordRequest(call.body.size(), resp.body.size(), latency, !ok2xx);
-    if (!ok2xx) return ErrorFor(call, resp, display);
-    if (call.validate) {
-      Status st = call.validate(resp);
-      if (!st.ok()) {
-        return st;
-      }
-    }
+    Status st = ok2xx ? (call.validate ? call.validate(resp) : Status::OK())
+                      : ErrorFor(call, resp, display);
+    metrics_->RecordRequest(call.body.size(), resp.body.size(), latency, !st.ok());
+    if (!st.ok()) return st;
     return resp;
   }
 
@@ -429,7 +421,14 @@ class S3ObjectClient final : public ObjectClient {
     return Error(category, std::move(text));
   }
 
-  Result<HttpResponse> Execute(const Call& call) {
+  Result<HttpResponse> Execute(Call& call) {
+    // Hashed once, not per attempt: bodies can be large.
+    if (call.method == "PUT" || call.method == "POST") {
+      call.payload_hash =
+          options_.sign_payload ? Sha256Hex(call.body) : std::string(kUnsignedPayload);
+    } else {
+      call.payload_hash = std::string(kEmptyPayloadSha256);
+    }
     std::function<Result<HttpResponse>(int)> attempt = [&](int n) { return Attempt(call, n); };
     return retry_.Run<HttpResponse>(attempt,
                                     [this](int, const Status&) { metrics_->RecordRetry(); });
