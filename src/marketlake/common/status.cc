@@ -1,11 +1,21 @@
 #include "marketlake/status.h"
 
+#include <arrow/compute/initialize.h>
+
 #include <memory>
 #include <string>
 #include <utility>
 
 namespace marketlake {
 namespace {
+
+// Arrow 26 ships compute kernels in libarrow_compute, which registers them only when
+// arrow::compute::Initialize() runs. Every marketlake binary links this file (everything
+// reports errors through it), so registering here means no caller can forget.
+const bool kComputeInitialized = [] {
+  auto st = arrow::compute::Initialize();
+  return st.ok();
+}();
 
 constexpr char kDetailTypeId[] = "marketlake::ErrorDetail";
 

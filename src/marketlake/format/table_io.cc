@@ -1,0 +1,464 @@
+#include "marketlake/table_io.h"
+
+#include <arrow/compute/api.h>
+#include <arrow/csv/api.h>
+#include <arrow/filesystem/localfs.h>
+#include <arrow/io/compressed.h>
+#include <arrow/io/stdio.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/json/api.h>
+#include <arrow/util/compression.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/exception.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <utility>
+
+#include <fmt/core.h>
+
+#include "marketlake/filesystem.h"
+
+namespace marketlake {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsGzip(std::string_view path) { return Lower(path).ends_with(".gz"); }
+
+// Counts the bytes that pass through, so the CLI can show progress against the file size.
+class CountingInputStream final : public arrow::io::InputStream {
+ public:
+  CountingInputStream(std::shared_ptr<arrow::io::InputStream> in,
+                      std::shared_ptr<std::atomic<int64_t>> counter)
+      : in_(std::move(in)), counter_(std::move(counter)) {}
+  arrow::Status Close() override { return in_->Close(); }
+  bool closed() const override { return in_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return in_->Tell(); }
+  arrow::Result<int64_t> Read(int64_t nbytes, void* out) override {
+    ARROW_ASSIGN_OR_RAISE(auto n, in_->Read(nbytes, out));
+    counter_->fetch_add(n, std::memory_order_relaxed);
+    return n;
+  }
+  arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
+    ARROW_ASSIGN_OR_RAISE(auto buf, in_->Read(nbytes));
+    counter_->fetch_add(buf->size(), std::memory_order_relaxed);
+    return buf;
+  }
+
+ private:
+  std::shared_ptr<arrow::io::InputStream> in_;
+  std::shared_ptr<std::atomic<int64_t>> counter_;
+};
+
+// Puts the file name in front of every error a reader reports, and calls parse errors
+// what they are: the file's bytes are not what its format requires.
+class NamedReader final : public arrow::RecordBatchReader {
+ public:
+  NamedReader(std::shared_ptr<arrow::RecordBatchReader> inner, std::string name)
+      : inner_(std::move(inner)), name_(std::move(name)) {}
+  std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    arrow::Status st;
+    try {
+      st = inner_->ReadNext(batch);
+    } catch (const parquet::ParquetException& e) {
+      return Error(ErrorCode::kCorruption, name_ + ": " + e.what());
+    }
+    if (st.ok()) return st;
+    if (st.IsInvalid() || st.IsIOError()) {
+      return Error(st.IsInvalid() ? ErrorCode::kCorruption : ErrorCode::kIOError,
+                   name_ + ": " + st.message());
+    }
+    return WithContext(st, name_);
+  }
+  arrow::Status Close() override { return inner_->Close(); }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> inner_;
+  std::string name_;
+};
+
+Result<std::shared_ptr<arrow::RecordBatchReader>> OpenParquetReader(
+    const Location& loc, const ReadFileOptions& options) {
+  auto file = loc.fs->OpenInputFile(loc.path);
+  if (!file.ok()) return WithContext(file.status(), loc.display);
+  try {
+    parquet::ArrowReaderProperties arrow_props;
+    arrow_props.set_batch_size(options.batch_rows);
+    arrow_props.set_pre_buffer(true);
+    arrow_props.set_use_threads(options.use_threads);
+    parquet::arrow::FileReaderBuilder builder;
+    auto st = builder.Open(*file);
+    if (!st.ok()) {
+      return Error(ErrorCode::kCorruption,
+                   loc.display + ": not a readable Parquet file: " + st.message());
+    }
+    builder.properties(arrow_props);
+    auto reader = builder.Build();
+    if (!reader.ok()) return WithContext(reader.status(), loc.display);
+    auto batches = (*reader)->GetRecordBatchReader();
+    if (!batches.ok()) return WithContext(batches.status(), loc.display);
+    // The batch reader keeps the file reader alive through the shared_ptr it returns.
+    std::shared_ptr<parquet::arrow::FileReader> owner = std::move(*reader);
+    struct Holder final : arrow::RecordBatchReader {
+      std::shared_ptr<parquet::arrow::FileReader> owner;
+      std::shared_ptr<arrow::RecordBatchReader> inner;
+      std::shared_ptr<arrow::Schema> schema() const override { return inner->schema(); }
+      arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* b) override {
+        return inner->ReadNext(b);
+      }
+    };
+    auto holder = std::make_shared<Holder>();
+    holder->owner = std::move(owner);
+    holder->inner = std::shared_ptr<arrow::RecordBatchReader>(std::move(*batches));
+    return holder;
+  } catch (const parquet::ParquetException& e) {
+    return Error(ErrorCode::kCorruption, loc.display + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Result<FileFormat> ParseFileFormat(std::string_view name) {
+  const std::string n = Lower(name);
+  if (n == "csv") return FileFormat::kCsv;
+  if (n == "jsonl" || n == "json" || n == "ndjson") return FileFormat::kJsonLines;
+  if (n == "parquet" || n == "pq") return FileFormat::kParquet;
+  return Error(ErrorCode::kInvalidArgument,
+               fmt::format("unknown format '{}' (expected csv, jsonl or parquet)", name));
+}
+
+FileFormat FormatFromPath(std::string_view path) {
+  std::string p = Lower(path);
+  if (p.ends_with(".gz")) p.resize(p.size() - 3);
+  if (p.ends_with(".csv") || p.ends_with(".tsv")) return FileFormat::kCsv;
+  if (p.ends_with(".jsonl") || p.ends_with(".ndjson") || p.ends_with(".json")) {
+    return FileFormat::kJsonLines;
+  }
+  if (p.ends_with(".parquet") || p.ends_with(".pq")) return FileFormat::kParquet;
+  return FileFormat::kAuto;
+}
+
+std::string_view FormatName(FileFormat format) {
+  switch (format) {
+    case FileFormat::kCsv:
+      return "csv";
+    case FileFormat::kJsonLines:
+      return "jsonl";
+    case FileFormat::kParquet:
+      return "parquet";
+    case FileFormat::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions& options) {
+  ML_ASSIGN_OR_RETURN(Location loc, ResolveLocation(uri));
+  auto info = loc.fs->GetFileInfo(loc.path);
+  if (!info.ok()) return WithContext(info.status(), loc.display);
+  if (info->type() == arrow::fs::FileType::NotFound) {
+    return Error(ErrorCode::kNotFound, loc.display + ": no such file");
+  }
+  if (info->type() != arrow::fs::FileType::File) {
+    return Error(ErrorCode::kInvalidArgument, loc.display + ": not a file");
+  }
+  FileFormat format = options.format;
+  if (format == FileFormat::kAuto) format = FormatFromPath(loc.path);
+  if (format == FileFormat::kAuto) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        loc.display + ": cannot tell the format from the name (use --from csv|jsonl|parquet)");
+  }
+  OpenedInput opened;
+  opened.size = info->size();
+  opened.bytes_read = std::make_shared<std::atomic<int64_t>>(0);
+  if (format == FileFormat::kParquet) {
+    if (IsGzip(loc.path)) {
+      return Error(
+          ErrorCode::kInvalidArgument,
+          loc.display + ": Parquet compresses inside the file; gzip around it is not read");
+    }
+    ML_ASSIGN_OR_RETURN(auto reader, OpenParquetReader(loc, options));
+    opened.reader = std::make_shared<NamedReader>(std::move(reader), loc.display);
+    return opened;
+  }
+
+  auto raw = loc.fs->OpenInputStream(*info);
+  if (!raw.ok()) return WithContext(raw.status(), loc.display);
+  std::shared_ptr<arrow::io::InputStream> stream =
+      std::make_shared<CountingInputStream>(*raw, opened.bytes_read);
+  if (IsGzip(loc.path)) {
+    ML_ASSIGN_OR_RETURN(auto codec, arrow::util::Codec::Create(arrow::Compression::GZIP));
+    auto decompressed =
+        arrow::io::CompressedInputStream::Make(codec.get(), stream, arrow::default_memory_pool());
+    if (!decompressed.ok()) return WithContext(decompressed.status(), loc.display);
+    // The stream borrows the codec; tie their lifetimes together.
+    struct Owned final : arrow::io::InputStream {
+      std::unique_ptr<arrow::util::Codec> codec;
+      std::shared_ptr<arrow::io::InputStream> in;
+      arrow::Status Close() override { return in->Close(); }
+      bool closed() const override { return in->closed(); }
+      arrow::Result<int64_t> Tell() const override { return in->Tell(); }
+      arrow::Result<int64_t> Read(int64_t n, void* out) override { return in->Read(n, out); }
+      arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t n) override { return in->Read(n); }
+    };
+    auto owned = std::make_shared<Owned>();
+    owned->codec = std::move(codec);
+    owned->in = *decompressed;
+    stream = owned;
+  }
+
+  std::shared_ptr<arrow::RecordBatchReader> reader;
+  if (format == FileFormat::kCsv) {
+    auto read = arrow::csv::ReadOptions::Defaults();
+    read.block_size = options.block_bytes;
+    read.use_threads = options.use_threads;
+    auto parse = arrow::csv::ParseOptions::Defaults();
+    parse.delimiter = options.delimiter;
+    parse.newlines_in_values = false;
+    auto convert = arrow::csv::ConvertOptions::Defaults();
+    if (options.schema) {
+      for (const auto& f : options.schema->fields()) convert.column_types[f->name()] = f->type();
+    }
+    auto csv = arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), stream, read,
+                                                 parse, convert);
+    if (!csv.ok()) {
+      return Error(ErrorCode::kCorruption, loc.display + ": " + csv.status().message());
+    }
+    reader = *csv;
+  } else {
+    auto read = arrow::json::ReadOptions::Defaults();
+    read.block_size = options.block_bytes;
+    read.use_threads = options.use_threads;
+    auto parse = arrow::json::ParseOptions::Defaults();
+    if (options.schema) {
+      parse.explicit_schema = options.schema;
+      parse.unexpected_field_behavior = arrow::json::UnexpectedFieldBehavior::InferType;
+    }
+    auto json = arrow::json::StreamingReader::Make(stream, read, parse);
+    if (!json.ok()) {
+      return Error(ErrorCode::kCorruption, loc.display + ": " + json.status().message());
+    }
+    reader = *json;
+  }
+  opened.reader = std::make_shared<NamedReader>(std::move(reader), loc.display);
+  return opened;
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> DecodeDictionaries(
+    const std::shared_ptr<arrow::RecordBatch>& batch) {
+  bool any = false;
+  for (const auto& f : batch->schema()->fields()) {
+    any |= f->type()->id() == arrow::Type::DICTIONARY;
+  }
+  if (!any) return batch;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  for (int i = 0; i < batch->num_columns(); ++i) {
+    auto field = batch->schema()->field(i);
+    auto column = batch->column(i);
+    if (field->type()->id() == arrow::Type::DICTIONARY) {
+      auto value_type = static_cast<const arrow::DictionaryType&>(*field->type()).value_type();
+      ML_ASSIGN_OR_RETURN(auto decoded, arrow::compute::Cast(*column, value_type));
+      column = decoded;
+      field = field->WithType(value_type);
+    }
+    columns.push_back(std::move(column));
+    fields.push_back(std::move(field));
+  }
+  return arrow::RecordBatch::Make(arrow::schema(fields, batch->schema()->metadata()),
+                                  batch->num_rows(), columns);
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> DecodedSchema(const arrow::Schema& schema) {
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  for (const auto& f : schema.fields()) {
+    if (f->type()->id() == arrow::Type::DICTIONARY) {
+      fields.push_back(
+          f->WithType(static_cast<const arrow::DictionaryType&>(*f->type()).value_type()));
+    } else {
+      fields.push_back(f);
+    }
+  }
+  return arrow::schema(fields, schema.metadata());
+}
+
+// Where bytes go, and how they are published.
+class Destination {
+ public:
+  static Result<std::unique_ptr<Destination>> Open(std::string_view uri) {
+    std::unique_ptr<Destination> d(new Destination());
+    if (uri == "-") {
+      d->stream_ = std::make_shared<arrow::io::StdoutStream>();
+      d->display_ = "<stdout>";
+      return d;
+    }
+    ML_ASSIGN_OR_RETURN(Location loc, ResolveLocation(uri));
+    d->display_ = loc.display;
+    d->fs_ = loc.fs;
+    d->final_path_ = loc.path;
+    if (loc.fs->type_name() == "local") {
+      // Write beside the destination so the final rename stays on one filesystem.
+      std::filesystem::path p(loc.path);
+      static std::atomic<int> counter{0};
+      d->temp_path_ = (p.parent_path() / fmt::format(".{}.tmp-{}-{}", p.filename().string(),
+                                                     getpid(), counter.fetch_add(1)))
+                          .string();
+      auto st = loc.fs->CreateDir(p.parent_path().string(), true);
+      if (!st.ok()) return WithContext(st, d->display_);
+    }
+    auto out = loc.fs->OpenOutputStream(d->temp_path_.empty() ? loc.path : d->temp_path_);
+    if (!out.ok()) return WithContext(out.status(), d->display_);
+    d->stream_ = *out;
+    return d;
+  }
+
+  ~Destination() {
+    if (published_ || fs_ == nullptr) return;
+    (void)stream_->Abort();
+    if (!temp_path_.empty()) (void)fs_->DeleteFile(temp_path_);
+  }
+
+  const std::shared_ptr<arrow::io::OutputStream>& stream() const { return stream_; }
+  const std::string& display() const { return display_; }
+
+  // The stream must already be closed by its user (writers close what they wrap).
+  Status Publish() {
+    if (fs_ == nullptr) {
+      published_ = true;
+      return Status::OK();
+    }
+    if (!stream_->closed()) ML_RETURN_NOT_OK(WithContext(stream_->Close(), display_));
+    if (!temp_path_.empty()) {
+      ML_RETURN_NOT_OK(WithContext(fs_->Move(temp_path_, final_path_), display_));
+    }
+    published_ = true;
+    return Status::OK();
+  }
+
+ private:
+  Destination() = default;
+  std::shared_ptr<arrow::fs::FileSystem> fs_;
+  std::shared_ptr<arrow::io::OutputStream> stream_;
+  std::string display_;
+  std::string final_path_;
+  std::string temp_path_;
+  bool published_ = false;
+};
+
+// Optionally gzip-compresses the destination's stream.
+Result<std::shared_ptr<arrow::io::OutputStream>> MaybeGzip(
+    std::string_view uri, const std::shared_ptr<arrow::io::OutputStream>& raw,
+    std::unique_ptr<arrow::util::Codec>* codec) {
+  if (!IsGzip(uri)) return raw;
+  ML_ASSIGN_OR_RETURN(*codec, arrow::util::Codec::Create(arrow::Compression::GZIP));
+  return arrow::io::CompressedOutputStream::Make(codec->get(), raw);
+}
+
+class ParquetBatchWriter final : public BatchWriter {
+ public:
+  ParquetBatchWriter(std::unique_ptr<Destination> dest, std::unique_ptr<ParquetWriter> writer)
+      : dest_(std::move(dest)), writer_(std::move(writer)) {}
+  Status Write(const arrow::RecordBatch& batch) override { return writer_->Write(batch); }
+  Status Close() override {
+    ML_RETURN_NOT_OK(writer_->Close());
+    return dest_->Publish();
+  }
+
+ private:
+  std::unique_ptr<Destination> dest_;
+  std::unique_ptr<ParquetWriter> writer_;
+};
+
+class TextBatchWriter final : public BatchWriter {
+ public:
+  TextBatchWriter(std::unique_ptr<Destination> dest, std::unique_ptr<arrow::util::Codec> codec,
+                  std::shared_ptr<arrow::io::OutputStream> out, FileFormat format,
+                  std::shared_ptr<arrow::ipc::RecordBatchWriter> csv)
+      : dest_(std::move(dest)),
+        codec_(std::move(codec)),
+        out_(std::move(out)),
+        format_(format),
+        csv_(std::move(csv)) {}
+
+  Status Write(const arrow::RecordBatch& batch) override {
+    if (batch.num_rows() == 0) return Status::OK();
+    ML_ASSIGN_OR_RETURN(auto decoded, DecodeDictionaries(arrow::RecordBatch::Make(
+                                          batch.schema(), batch.num_rows(), batch.columns())));
+    if (format_ == FileFormat::kCsv) {
+      return WithContext(csv_->WriteRecordBatch(*decoded), dest_->display());
+    }
+    buffer_.clear();
+    ML_RETURN_NOT_OK(WriteJsonLines(*decoded, &buffer_));
+    return WithContext(out_->Write(buffer_.data(), static_cast<int64_t>(buffer_.size())),
+                       dest_->display());
+  }
+
+  Status Close() override {
+    if (csv_) ML_RETURN_NOT_OK(WithContext(csv_->Close(), dest_->display()));
+    if (out_ != dest_->stream()) ML_RETURN_NOT_OK(WithContext(out_->Close(), dest_->display()));
+    if (dest_->display() == "<stdout>") return WithContext(out_->Flush(), "<stdout>");
+    return dest_->Publish();
+  }
+
+ private:
+  std::unique_ptr<Destination> dest_;
+  std::unique_ptr<arrow::util::Codec> codec_;
+  std::shared_ptr<arrow::io::OutputStream> out_;
+  FileFormat format_;
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> csv_;
+  std::string buffer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<BatchWriter>> OpenBatchWriter(std::string_view uri,
+                                                     std::shared_ptr<arrow::Schema> schema,
+                                                     FileFormat format,
+                                                     const WriteOptions& parquet_options) {
+  if (format == FileFormat::kAuto) format = FormatFromPath(uri);
+  if (format == FileFormat::kAuto) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: cannot tell the output format from the name (use --to "
+                             "csv|jsonl|parquet)",
+                             uri));
+  }
+  if (format == FileFormat::kParquet && IsGzip(uri)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: Parquet is compressed inside the file; use --compression", uri));
+  }
+  ML_ASSIGN_OR_RETURN(auto dest, Destination::Open(uri));
+  if (format == FileFormat::kParquet) {
+    ML_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Open(std::move(schema), dest->stream(),
+                                                         parquet_options, dest->display()));
+    return std::make_unique<ParquetBatchWriter>(std::move(dest), std::move(writer));
+  }
+  std::unique_ptr<arrow::util::Codec> codec;
+  ML_ASSIGN_OR_RETURN(auto out, MaybeGzip(uri, dest->stream(), &codec));
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> csv;
+  if (format == FileFormat::kCsv) {
+    auto csv_options = arrow::csv::WriteOptions::Defaults();
+    csv_options.batch_size = 8192;
+    auto made = arrow::csv::MakeCSVWriter(out, DecodedSchema(*schema), csv_options);
+    if (!made.ok()) return WithContext(made.status(), dest->display());
+    csv = *made;
+  }
+  return std::make_unique<TextBatchWriter>(std::move(dest), std::move(codec), std::move(out),
+                                           format, std::move(csv));
+}
+
+}  // namespace marketlake
