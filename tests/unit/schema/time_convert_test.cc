@@ -74,3 +74,35 @@ TEST(LocalToUtc, UtcIsIdentityAndUnknownFails) {
 
 }  // namespace
 }  // namespace marketlake::schema_internal
+
+namespace marketlake::schema_internal {
+namespace {
+
+// Random near-ISO strings: the parser never reads out of bounds and whatever it accepts
+// round-trips through its own canonical form.
+TEST(ParseIsoTime, RandomInputsAreSafe) {
+  const std::string alphabet = "0123456789-:T Z+.,tUC";
+  uint64_t state = 42;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string s = "2024-03-11";
+    if (next() % 4 == 0) s.clear();
+    const int len = static_cast<int>(next() % 24);
+    for (int j = 0; j < len; ++j) s.push_back(alphabet[next() % alphabet.size()]);
+    ParsedTime p;
+    if (ParseIsoTime(s, &p)) {
+      ++accepted;
+      // Years 1678..2261, moved at most a day by an offset.
+      EXPECT_GE(p.ns, (DaysFromCivil(1678, 1, 1) - 1) * 86400 * kS);
+      EXPECT_LE(p.ns, (DaysFromCivil(2262, 1, 1) + 1) * 86400 * kS);
+    }
+  }
+  EXPECT_GT(accepted, 0);
+}
+
+}  // namespace
+}  // namespace marketlake::schema_internal
