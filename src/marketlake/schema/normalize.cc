@@ -662,9 +662,11 @@ struct NumView {
   const int64_t* i64 = nullptr;
   const int32_t* i32 = nullptr;
   const float* f32 = nullptr;
+  const uint8_t* bits = nullptr;  // null when the column has no nulls
 
   explicit NumView(const arrow::Array* a) : array(a) {
     if (a == nullptr) return;
+    if (a->null_count() > 0) bits = a->null_bitmap_data();
     switch (a->type_id()) {
       case arrow::Type::DOUBLE:
         d = static_cast<const arrow::DoubleArray*>(a)->raw_values();
@@ -682,7 +684,10 @@ struct NumView {
         array = nullptr;
     }
   }
-  bool Valid(int64_t i) const { return array != nullptr && array->IsValid(i); }
+  bool Valid(int64_t i) const {
+    return array != nullptr &&
+           (bits == nullptr || arrow::bit_util::GetBit(bits, array->offset() + i));
+  }
   double operator[](int64_t i) const {
     return d ? d[i] : i64 ? static_cast<double>(i64[i]) : i32 ? i32[i] : f32[i];
   }
@@ -962,34 +967,83 @@ Result<NormalizedBatch> Normalize(const DatasetSpec& spec,
     int32_t id = violations.Add(
         Check{std::string(kRuleUniqueKey), Join(spec.key, ","), Join(key_inputs, ","),
               "duplicate key (" + Join(spec.key, ", ") + ") in the batch", idx, false});
-    // Open addressing over row indices: one allocation, linear time.
-    size_t cap = 16;
-    while (cap < 2 * static_cast<size_t>(n)) cap <<= 1;
-    std::vector<int64_t> slot_row(cap, -1);
-    std::vector<uint64_t> slot_hash(cap);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!violations.Clean(i)) continue;
-      uint64_t h = 0;
-      for (const auto& k : keys) h = Mix(h, k.Hash(i));
-      h = Finalize(h);
-      size_t pos = h & (cap - 1);
-      bool duplicate = false;
-      while (slot_row[pos] >= 0) {
-        if (slot_hash[pos] == h) {
-          bool eq = true;
-          for (const auto& k : keys) eq = eq && k.Equal(slot_row[pos], i);
-          if (eq) {
+    auto equal_keys = [&](int64_t a, int64_t b) {
+      for (const auto& k : keys) {
+        if (!k.Equal(a, b)) return false;
+      }
+      return true;
+    };
+    // Fast path: market data usually arrives sorted by time, and then duplicates can only sit
+    // within a run of equal timestamps, so one streaming pass with a small run buffer finds
+    // them without a hash table. Taken only when the time column is part of the key, the
+    // clean rows' times never decrease, and no run is longer than kMaxRun.
+    constexpr size_t kMaxRun = 256;
+    const int tcol = col_index(spec.time_column);
+    bool sorted = tcol >= 0 &&
+                  std::find(spec.key.begin(), spec.key.end(), spec.time_column) != spec.key.end();
+    if (sorted) {
+      const auto& tarr = *out_columns[tcol];
+      const int64_t* tv = tarr.data()->GetValues<int64_t>(1);
+      int64_t prev = std::numeric_limits<int64_t>::min();
+      size_t run = 0;
+      for (int64_t i = 0; i < n && sorted; ++i) {
+        if (!violations.Clean(i)) continue;  // clean rows have a non-null time
+        if (tv[i] < prev) sorted = false;
+        run = tv[i] == prev ? run + 1 : 1;
+        if (run > kMaxRun) sorted = false;
+        prev = tv[i];
+      }
+      if (sorted) {
+        std::vector<int64_t> run_rows;
+        run_rows.reserve(kMaxRun);
+        prev = std::numeric_limits<int64_t>::min();
+        for (int64_t i = 0; i < n; ++i) {
+          if (!violations.Clean(i)) continue;
+          if (tv[i] != prev) run_rows.clear();
+          prev = tv[i];
+          bool duplicate = false;
+          for (int64_t r : run_rows) {
+            if (equal_keys(r, i)) {
+              duplicate = true;
+              break;
+            }
+          }
+          if (duplicate) {
+            violations.Mark(id, i);
+          } else {
+            run_rows.push_back(i);
+          }
+        }
+      }
+    }
+    if (!sorted) {
+      // Open addressing over row indices: one allocation, linear time.
+      size_t cap = 16;
+      while (cap < 2 * static_cast<size_t>(n)) cap <<= 1;
+      struct Slot {
+        uint64_t hash;
+        int64_t row;
+      };
+      std::vector<Slot> slots(cap, Slot{0, -1});
+      for (int64_t i = 0; i < n; ++i) {
+        if (!violations.Clean(i)) continue;
+        uint64_t h = 0;
+        for (const auto& k : keys) h = Mix(h, k.Hash(i));
+        h = Finalize(h);
+        size_t pos = h & (cap - 1);
+        bool duplicate = false;
+        while (slots[pos].row >= 0) {
+          if (slots[pos].hash == h && equal_keys(slots[pos].row, i)) {
             duplicate = true;
             break;
           }
+          pos = (pos + 1) & (cap - 1);
         }
-        pos = (pos + 1) & (cap - 1);
-      }
-      if (duplicate) {
-        violations.Mark(id, i);
-      } else {
-        slot_row[pos] = i;
-        slot_hash[pos] = h;
+        if (duplicate) {
+          violations.Mark(id, i);
+        } else {
+          slots[pos] = Slot{h, i};
+        }
       }
     }
   }

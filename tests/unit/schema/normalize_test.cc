@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "marketlake/schema.h"
 #include "unit/schema/test_util.h"
@@ -659,6 +660,64 @@ TEST(NormalizeRules, SlicedInputHonoursOffsets) {
   EXPECT_EQ(Int64Values(*t.batch, "ts"), (std::vector<int64_t>{3, 4}));
 }
 
+// The duplicate check has a sorted-by-time streaming path and a hash path; both must agree.
+TEST(NormalizeRules, DuplicateKeyPathsAgree) {
+  auto count_dups = [](const std::vector<int64_t>& ts, const std::vector<int>& sym) {
+    arrow::StringBuilder sb;
+    arrow::Int64Builder tb, pb;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      EXPECT_TRUE(sb.Append("S" + std::to_string(sym[i])).ok());
+      EXPECT_TRUE(tb.Append(ts[i]).ok());
+      EXPECT_TRUE(pb.Append(1).ok());
+    }
+    auto ts_type = arrow::timestamp(arrow::TimeUnit::NANO, "UTC");
+    auto ones = pb.Finish().ValueOrDie();
+    auto b = arrow::RecordBatch::Make(
+        arrow::schema({arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts_type),
+                       arrow::field("price", arrow::int64()),
+                       arrow::field("size", arrow::int64())}),
+        static_cast<int64_t>(ts.size()),
+        {sb.Finish().ValueOrDie(), tb.Finish().ValueOrDie()->View(ts_type).ValueOrDie(), ones,
+         ones});
+    auto o = Opts(ValidationMode::kIgnore);
+    auto out = Normalize(TradesSpec(), b, o);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? out->stats.Count("unique_key") : -1;
+  };
+  // Random rows: few timestamps and symbols, so many duplicates.
+  uint64_t state = 7;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>(state >> 33);
+  };
+  std::vector<std::pair<int64_t, int>> rows;
+  std::set<std::pair<int64_t, int>> distinct;
+  for (int i = 0; i < 2000; ++i) {
+    rows.emplace_back(next() % 50, next() % 20);
+    distinct.insert(rows.back());
+  }
+  const int64_t expected = static_cast<int64_t>(rows.size() - distinct.size());
+  auto split = [](const std::vector<std::pair<int64_t, int>>& r) {
+    std::pair<std::vector<int64_t>, std::vector<int>> out;
+    for (const auto& [t, s] : r) {
+      out.first.push_back(t);
+      out.second.push_back(s);
+    }
+    return out;
+  };
+  auto unsorted = split(rows);
+  EXPECT_EQ(count_dups(unsorted.first, unsorted.second), expected);  // hash path
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto sorted = split(rows);
+  EXPECT_EQ(count_dups(sorted.first, sorted.second), expected);  // streaming path
+  // A run of 300 equal timestamps exceeds the streaming buffer: the hash path takes over.
+  std::vector<int64_t> same(300, 5);
+  std::vector<int> syms;
+  for (int i = 0; i < 300; ++i) syms.push_back(i % 150);
+  EXPECT_EQ(count_dups(same, syms), 150);
+}
+
 TEST(NormalizeRules, EmptyBatch) {
   auto b = MakeBatch({{"symbol", Str(), "[]"},
                       {"ts", Str(), "[]"},
@@ -731,6 +790,47 @@ TEST(NormalizePerf, DISABLED_Throughput) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   std::printf("%lld rows in %lld ms, %lld out\n", static_cast<long long>(kRows),
               static_cast<long long>(ms), static_cast<long long>(out->stats.rows_out));
+}
+
+}  // namespace
+}  // namespace marketlake
+
+namespace marketlake {
+namespace {
+
+// Manual: the common Parquet shape (ns UTC timestamps, float64 prices), STRICT.
+TEST(NormalizePerf, DISABLED_ThroughputTyped) {
+  constexpr int64_t kRows = 1'000'000;
+  arrow::StringBuilder sym;
+  arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
+                             arrow::default_memory_pool());
+  arrow::DoubleBuilder price;
+  arrow::Int64Builder size;
+  for (int64_t i = 0; i < kRows; ++i) {
+    ASSERT_TRUE(sym.Append(i % 2 ? "AAPL" : "MSFT").ok());
+    ASSERT_TRUE(ts.Append(1710163800000000000 + i * 1000).ok());
+    ASSERT_TRUE(price.Append(100.0 + i % 100).ok());
+    ASSERT_TRUE(size.Append(i % 1000).ok());
+  }
+  auto ts_type = arrow::timestamp(arrow::TimeUnit::NANO, "UTC");
+  auto b = arrow::RecordBatch::Make(
+      arrow::schema({arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts_type),
+                     arrow::field("price", arrow::float64()),
+                     arrow::field("size", arrow::int64())}),
+      kRows,
+      {sym.Finish().ValueOrDie(), ts.Finish().ValueOrDie(), price.Finish().ValueOrDie(),
+       size.Finish().ValueOrDie()});
+  NormalizeOptions o;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    auto out = Normalize(TradesSpec(), b, o);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    std::printf("typed: %lld rows in %lld ms\n", static_cast<long long>(kRows),
+                static_cast<long long>(ms));
+  }
 }
 
 }  // namespace
