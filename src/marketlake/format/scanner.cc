@@ -271,6 +271,12 @@ struct PageGroup {
   int64_t end;
 };
 
+// Prefixes the file name unless the message already starts with it.
+Status Named(const Status& st, const std::string& name) {
+  if (st.message().rfind(name + ":", 0) == 0) return st;
+  return WithContext(st, name);
+}
+
 Status ChunkEnded() { return Error(ErrorCode::kCorruption, "column chunk ended early"); }
 
 template <typename Reader>
@@ -600,7 +606,7 @@ class ParquetScannerImpl final : public ParquetScanner {
   Status FileError(const Status& st) const {
     if (st.ok()) return st;
     if (st.detail() && std::string_view(st.detail()->type_id()) == kDetailTypeId) {
-      return WithContext(st, name_);
+      return Named(st, name_);
     }
     if (st.IsIOError()) return Error(ErrorCode::kIOError, name_ + ": " + st.message());
     if (st.IsOutOfMemory()) return Error(ErrorCode::kInternal, name_ + ": " + st.message());
@@ -1095,7 +1101,7 @@ Result<std::unique_ptr<ParquetScanner>> ParquetScanner::Open(
   }
   // Errors in our model (bad projection, predicate) keep their category.
   if (st.detail() && std::string_view(st.detail()->type_id()) == kDetailTypeId) {
-    return WithContext(st, name);
+    return Named(st, name);
   }
   return scanner->FileError(st);
 }
