@@ -2,7 +2,10 @@
 // an equal tree and the same text; binding against a fixed schema with every supported type
 // either succeeds with an expression Arrow can bind, or fails with a categorized error.
 #include <arrow/api.h>
+#include <arrow/compute/exec.h>
+#include <arrow/compute/expression.h>
 #include <arrow/compute/initialize.h>
+#include <arrow/json/from_string.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "marketlake/predicate.h"
 
@@ -82,6 +86,45 @@ std::shared_ptr<arrow::Schema> FuzzSchema() {
   });
 }
 
+// Three rows, the middle one all nulls, so that bound expressions are also executed.
+std::shared_ptr<arrow::RecordBatch> FuzzBatch(const std::shared_ptr<arrow::Schema>& schema) {
+  static const char* kColumns[] = {
+      "[1, null, -3]",
+      "[1.5, null, -0.0]",
+      R"(["x", null, ""])",
+      "[19793, null, 0]",
+      "[1710163800000000000, null, 0]",
+      "[1710163800, null, -1]",
+      nullptr,
+      "[true, null, false]",
+      R"(["1.25", null, "-3.00"])",
+      "[18446744073709551615, null, 0]",
+      "[-128, null, 127]",
+      "[0.1, null, -1]",
+      R"(["1.50000", null, "-2.00000"])",
+      R"(["x", null, ""])",
+      R"(["x", null, ""])",
+      "[[1], null, []]",
+      "[null, null, null]",
+      "[86400000, null, 0]",
+      "[1710163800000000, null, 0]",
+      "[0, null, 255]",
+  };
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    const auto& type = schema->field(i)->type();
+    auto array = kColumns[i] == nullptr ? arrow::json::DictArrayFromJSONString(type, "[0, null, 1]",
+                                                                               R"(["AAPL", "B"])")
+                                        : arrow::json::ArrayFromJSONString(type, kColumns[i]);
+    if (!array.ok()) {
+      std::fprintf(stderr, "column %d: %s\n", i, array.status().ToString().c_str());
+      std::abort();
+    }
+    columns.push_back(*array);
+  }
+  return arrow::RecordBatch::Make(schema, 3, columns);
+}
+
 }  // namespace
 }  // namespace marketlake
 
@@ -93,6 +136,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace marketlake;
   static const std::shared_ptr<arrow::Schema> schema = FuzzSchema();
+  static const std::shared_ptr<arrow::RecordBatch> batch = FuzzBatch(schema);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   auto parsed = ParsePredicate(text);
@@ -126,5 +170,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto expr = ToArrowExpression(*bound).Bind(*schema);
   Check(expr.ok(), "Arrow cannot bind the expression", text,
         expr.ok() ? "" : expr.status().ToString());
+  auto mask = arrow::compute::ExecuteScalarExpression(*expr, arrow::compute::ExecBatch(*batch));
+  Check(mask.ok(), "Arrow cannot execute the expression", text,
+        mask.ok() ? "" : mask.status().ToString());
+  Check(mask->type()->id() == arrow::Type::BOOL, "expression is not boolean", text,
+        mask->type()->ToString());
   return 0;
 }
