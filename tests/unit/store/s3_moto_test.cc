@@ -11,11 +11,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "marketlake/object_client.h"
 #include "marketlake/store/http_transport.h"
@@ -251,6 +253,30 @@ TEST_F(MotoS3Test, NotFoundAndMetrics) {
   EXPECT_GT(s.latency_max_us, 0u);
   EXPECT_EQ(metrics_->ToString().find("testing-secret"), std::string::npos);
   EXPECT_EQ(missing.status().ToString().find("testing-secret"), std::string::npos);
+}
+
+TEST_F(MotoS3Test, OneClientManyThreads) {
+  metrics_->Reset();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string name = std::to_string(t);
+        name.append(1, '/').append(std::to_string(i));
+        const std::string key = Key(name);
+        const std::string body(1000 + t * 100 + i, static_cast<char>('a' + t));
+        if (!client_->PutObject(kBucket, key, body, {}).ok()) ++failures;
+        auto got = client_->GetObject(kBucket, key, std::nullopt);
+        if (!got.ok() || got->data != body) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(metrics_->Snapshot().requests, uint64_t{2 * kThreads * kPerThread});
 }
 
 TEST_F(MotoS3Test, NothingListeningIsUnavailableAfterRetries) {
