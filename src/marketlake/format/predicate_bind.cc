@@ -96,11 +96,6 @@ struct Placement {
   std::shared_ptr<arrow::Scalar> lo_scalar, hi_scalar;
 };
 
-// A literal failed to convert; the caller adds column and type to `why`.
-struct ConvertError {
-  std::string why;
-};
-
 // --- integer-like domains (integers, dates, timestamps) --------------------------------
 
 struct IntPlace {
