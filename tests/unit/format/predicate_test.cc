@@ -198,6 +198,9 @@ TEST(PredicateParseTest, Errors) {
             "predicate: at byte 4: integer out of range (expected -9223372036854775808 to "
             "9223372036854775807)");
   EXPECT_EQ(ParseError("a = 1e999"), "predicate: at byte 4: number out of range for a double");
+  // Underflow is refused too rather than silently becoming zero; subnormals are fine.
+  EXPECT_EQ(ParseError("a = 1e-400"), "predicate: at byte 4: number out of range for a double");
+  EXPECT_EQ(Canon("a = 5e-324"), "a = 5e-324");
   EXPECT_EQ(ParseError("a = 12abc"),
             "predicate: at byte 4: malformed number (expected a delimiter after it)");
   EXPECT_EQ(ParseError("a = 1e"),
