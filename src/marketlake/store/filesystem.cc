@@ -443,9 +443,12 @@ Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(const Location
   if (loc.IsBucketRoot()) {
     return Error(ErrorCode::kInvalidArgument, loc.display + ": names a bucket, not an object");
   }
-  if (loc.kind == "local") {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(loc.path).parent_path(), ec);
+  if (loc.kind != "s3" && loc.kind != "gcs") {
+    // Stores with real directories need the parent to exist; object stores do not.
+    auto slash = loc.path.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+      (void)loc.fs->CreateDir(loc.path.substr(0, slash), /*recursive=*/true);
+    }
   }
   auto out = loc.fs->OpenOutputStream(loc.path);
   if (!out.ok()) return WithContext(out.status(), loc.display);
@@ -473,11 +476,24 @@ Status ListEntries(const Location& dir, bool recursive,
   selector.base_dir = dir.path;
   selector.recursive = recursive;
   selector.allow_not_found = false;
-  auto gen = dir.fs->GetFileInfoGenerator(selector);
   std::string base = dir.path;
   while (base.ends_with('/')) base.pop_back();
+  // S3 streams listing pages through an async generator. Other filesystems list in one
+  // call anyway, and their default generator (a background thread) must not be abandoned
+  // half-consumed: that deadlocks Arrow's IO pool at process exit.
+  std::function<arrow::Future<arrow::fs::FileInfoVector>()> gen;
+  bool listed_once = false;
+  if (dir.kind == "s3") gen = dir.fs->GetFileInfoGenerator(selector);
   while (true) {
-    auto batch = gen().result();
+    arrow::Result<arrow::fs::FileInfoVector> batch;
+    if (gen) {
+      batch = gen().result();
+    } else if (!listed_once) {
+      batch = dir.fs->GetFileInfo(selector);
+      listed_once = true;
+    } else {
+      batch = arrow::fs::FileInfoVector{};
+    }
     if (!batch.ok()) return WithContext(batch.status(), dir.display);
     if (batch->empty()) break;  // end of iteration
     std::sort(batch->begin(), batch->end(),
