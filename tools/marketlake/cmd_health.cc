@@ -120,11 +120,13 @@ Status ProbeCas(const Location& root, Report* report) {
   if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
   ML_ASSIGN_OR_RETURN(auto support, ProbeConditionalWrites(*client, access.bucket, prefix));
   bool all = support.if_absent_honoured && support.if_unchanged_honoured;
-  report->Add("cas", all ? "ok" : "warn",
-              fmt::format("put-if-absent {}, replace-if-unchanged {}{}",
-                          support.if_absent_honoured ? "honoured" : "NOT honoured",
-                          support.if_unchanged_honoured ? "honoured" : "NOT honoured",
-                          support.detail.empty() ? "" : " (" + support.detail + ")"));
+  std::string detail = support.detail;
+  if (detail.empty()) {
+    detail = fmt::format("put-if-absent {}, replace-if-unchanged {}",
+                         support.if_absent_honoured ? "honoured" : "NOT honoured",
+                         support.if_unchanged_honoured ? "honoured" : "NOT honoured");
+  }
+  report->Add("cas", all ? "ok" : "warn", detail);
   return Status::OK();
 }
 
@@ -218,7 +220,7 @@ void Print(const Report& r, bool json) {
     fmt::print("{}\n", j.dump());
     return;
   }
-  fmt::print("{}: {}\n", r.target, r.ok() ? "healthy" : "UNHEALTHY");
+  fmt::print("{}  ({})\n", r.target, r.ok() ? "healthy" : "UNHEALTHY");
   for (const auto& c : r.checks) fmt::print("  {:<5} {:<8} {}\n", c.state, c.name, c.detail);
 }
 

@@ -212,6 +212,10 @@ bool Location::IsBucketRoot() const {
 Result<arrow::fs::S3Options> MakeS3Options(const SourceConfig& source, const EnvLookup& env,
                                            bool allow_network, std::string* credentials,
                                            std::string* refusal) {
+  // The AWS SDK must be up before any of its objects (credential providers, retry
+  // strategies) are created.
+  auto init = arrow::fs::EnsureS3Initialized();
+  if (!init.ok()) return WithContext(init, "initialising S3");
   arrow::fs::S3Options options;
   std::string endpoint = EffectiveEndpoint(source, env);
   if (!endpoint.empty()) {
