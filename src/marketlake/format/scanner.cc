@@ -493,15 +493,61 @@ Result<std::shared_ptr<arrow::Array>> DecodeColumn(parquet::ColumnReader* reader
       arrow::ArrayData::Make(type, n, {std::move(validity), std::move(values)}, null_count));
 }
 
+// Forwards to the caller's file and remembers whether a read inside the file failed. Arrow
+// reports both a failing device and undecodable compressed bytes as IOError, so this is how
+// an I/O error is told apart from a corrupt file. Reads beyond the end come from offsets in
+// the file's own metadata: those are corruption, not I/O.
+class TrackedFile final : public arrow::io::RandomAccessFile {
+ public:
+  explicit TrackedFile(std::shared_ptr<arrow::io::RandomAccessFile> inner)
+      : inner_(std::move(inner)) {}
+  bool failed() const { return failed_; }
+  void set_size(int64_t size) { size_ = size; }
+
+  Status Close() override { return inner_->Close(); }
+  bool closed() const override { return inner_->closed(); }
+  Result<int64_t> Tell() const override { return inner_->Tell(); }
+  Status Seek(int64_t position) override { return inner_->Seek(position); }
+  Result<int64_t> GetSize() override { return Track(inner_->GetSize(), 0, 0); }
+  Result<int64_t> Read(int64_t nbytes, void* out) override {
+    return Track(inner_->Read(nbytes, out), 0, 0);
+  }
+  Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
+    return Track(inner_->Read(nbytes), 0, 0);
+  }
+  Result<int64_t> ReadAt(int64_t position, int64_t nbytes, void* out) override {
+    return Track(inner_->ReadAt(position, nbytes, out), position, nbytes);
+  }
+  Result<std::shared_ptr<arrow::Buffer>> ReadAt(int64_t position, int64_t nbytes) override {
+    return Track(inner_->ReadAt(position, nbytes), position, nbytes);
+  }
+
+ private:
+  template <typename R>
+  R Track(R r, int64_t position, int64_t nbytes) {
+    const bool inside = size_ < 0 || (position >= 0 && nbytes >= 0 && position <= size_ &&
+                                      nbytes <= size_ - position);
+    if (!r.ok() && inside) failed_ = true;
+    return r;
+  }
+
+  std::shared_ptr<arrow::io::RandomAccessFile> inner_;
+  int64_t size_ = -1;
+  bool failed_ = false;
+};
+
 class ParquetScannerImpl final : public ParquetScanner {
  public:
   ParquetScannerImpl(std::shared_ptr<arrow::io::RandomAccessFile> file, std::string name,
                      ScanOptions options)
-      : file_(std::move(file)), name_(std::move(name)), options_(std::move(options)) {}
+      : file_(std::make_shared<TrackedFile>(std::move(file))),
+        name_(std::move(name)),
+        options_(std::move(options)) {}
 
   Status Init() {
     ML_RETURN_NOT_OK(arrow::compute::Initialize());
     ARROW_ASSIGN_OR_RAISE(file_size_, file_->GetSize());
+    file_->set_size(file_size_);
     auto pf = parquet::ParquetFileReader::Open(file_, reader_props_);
     ML_RETURN_NOT_OK(parquet::arrow::FileReader::Make(pool_, std::move(pf),
                                                       parquet::default_arrow_reader_properties())
@@ -595,8 +641,7 @@ class ParquetScannerImpl final : public ParquetScanner {
       if (result.ok()) return result;
       st = result.status();
     } catch (const std::exception& e) {
-      // Parquet throws while decoding bytes already fetched: the file is malformed.
-      return Error(ErrorCode::kCorruption, name_ + ": " + e.what());
+      return DataError(e.what());
     }
     return FileError(st);
   }
@@ -608,9 +653,15 @@ class ParquetScannerImpl final : public ParquetScanner {
     if (st.detail() && std::string_view(st.detail()->type_id()) == kDetailTypeId) {
       return Named(st, name_);
     }
-    if (st.IsIOError()) return Error(ErrorCode::kIOError, name_ + ": " + st.message());
     if (st.IsOutOfMemory()) return Error(ErrorCode::kInternal, name_ + ": " + st.message());
-    return Error(ErrorCode::kCorruption, name_ + ": " + st.message());
+    return DataError(st.message());
+  }
+
+  // An error met while reading or decoding: I/O when a read of the file failed, otherwise
+  // the bytes do not form what they claim to be.
+  Status DataError(const std::string& message) const {
+    return Error(file_->failed() ? ErrorCode::kIOError : ErrorCode::kCorruption,
+                 name_ + ": " + message);
   }
 
  private:
@@ -869,10 +920,8 @@ class ParquetScannerImpl final : public ParquetScanner {
     if (!slow_columns.empty()) {
       auto read = reader_->ReadRowGroup(rg, slow_leaves);
       if (!read.ok()) {
-        // Arrow reports undecodable pages as I/O errors too; the fetch itself rarely fails
-        // on a file that opened, so decoding problems are reported as corruption.
-        return Error(ErrorCode::kCorruption,
-                     name_ + ": row group " + std::to_string(rg) + ": " + read.status().message());
+        // Reads and decoding are interleaved here; the tracked file tells which failed.
+        return DataError("row group " + std::to_string(rg) + ": " + read.status().message());
       }
       std::shared_ptr<arrow::Table> table = *std::move(read);
       for (size_t k : slow_columns) {
@@ -1049,7 +1098,7 @@ class ParquetScannerImpl final : public ParquetScanner {
     return result;
   }
 
-  std::shared_ptr<arrow::io::RandomAccessFile> file_;
+  std::shared_ptr<TrackedFile> file_;
   std::string name_;
   ScanOptions options_;
   arrow::MemoryPool* pool_ = arrow::default_memory_pool();
@@ -1093,16 +1142,10 @@ Result<std::unique_ptr<ParquetScanner>> ParquetScanner::Open(
   try {
     st = scanner->Init();
     if (st.ok()) return std::unique_ptr<ParquetScanner>(std::move(scanner));
-  } catch (const parquet::ParquetStatusException& e) {
-    st = e.status().IsIOError() ? Error(ErrorCode::kIOError, e.status().message())
-                                : Error(ErrorCode::kCorruption, e.what());
   } catch (const std::exception& e) {
-    st = Error(ErrorCode::kCorruption, e.what());
+    return scanner->DataError(e.what());
   }
   // Errors in our model (bad projection, predicate) keep their category.
-  if (st.detail() && std::string_view(st.detail()->type_id()) == kDetailTypeId) {
-    return Named(st, name);
-  }
   return scanner->FileError(st);
 }
 

@@ -712,6 +712,58 @@ TEST(ScannerErrorTest, CorruptFilesBecomeCorruptionErrorsNamingTheFile) {
   EXPECT_EQ(CodeOf(r.status()), ErrorCode::kCorruption);
 }
 
+// A file whose reads start failing once `fail_` is set, like a disk or network going away.
+class FlakyFile : public arrow::io::RandomAccessFile {
+ public:
+  explicit FlakyFile(std::shared_ptr<arrow::Buffer> b)
+      : inner_(std::make_shared<arrow::io::BufferReader>(std::move(b))) {}
+  void Fail() { fail_ = true; }
+  arrow::Status Close() override { return inner_->Close(); }
+  bool closed() const override { return inner_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  arrow::Status Seek(int64_t position) override { return inner_->Seek(position); }
+  arrow::Result<int64_t> GetSize() override { return inner_->GetSize(); }
+  arrow::Result<int64_t> Read(int64_t nbytes, void* out) override {
+    if (fail_) return arrow::Status::IOError("disk gone");
+    return inner_->Read(nbytes, out);
+  }
+  arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
+    if (fail_) return arrow::Status::IOError("disk gone");
+    return inner_->Read(nbytes);
+  }
+  arrow::Result<int64_t> ReadAt(int64_t position, int64_t nbytes, void* out) override {
+    if (fail_) return arrow::Status::IOError("disk gone");
+    return inner_->ReadAt(position, nbytes, out);
+  }
+  arrow::Result<std::shared_ptr<arrow::Buffer>> ReadAt(int64_t position, int64_t nbytes) override {
+    if (fail_) return arrow::Status::IOError("disk gone");
+    return inner_->ReadAt(position, nbytes);
+  }
+
+ private:
+  std::shared_ptr<arrow::io::BufferReader> inner_;
+  bool fail_ = false;
+};
+
+TEST(ScannerErrorTest, ReadFailuresAreIOErrorsNamingTheFile) {
+  auto file = WriteParquet(*MakeTrades(20000, 1), FileLayout());
+  auto flaky = std::make_shared<FlakyFile>(file);
+  auto scanner = Check(ParquetScanner::Open(flaky, "gone.parquet", Options(kOneHour)));
+  flaky->Fail();
+  auto b = scanner->Next();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(CodeOf(b.status()), ErrorCode::kIOError) << b.status().ToString();
+  EXPECT_NE(b.status().message().find("gone.parquet"), std::string::npos);
+  EXPECT_NE(b.status().message().find("disk gone"), std::string::npos);
+
+  auto dead = std::make_shared<FlakyFile>(file);
+  dead->Fail();
+  auto r = ParquetScanner::Open(dead, "gone.parquet", Options(""));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(CodeOf(r.status()), ErrorCode::kIOError) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("gone.parquet"), std::string::npos);
+}
+
 // Damages runs of bytes (in the data, or anywhere: page index, bloom filters, footer) and
 // scans: every outcome must be rows or an error naming the file, never a crash.
 // ML_SCANNER_FUZZ_TRIALS raises the number of trials for a longer run.
