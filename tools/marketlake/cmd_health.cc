@@ -178,8 +178,19 @@ Report CheckPlace(const std::string& place, const HealthOptions& opts) {
     }
     report.Add("list", "ok",
                fmt::format("{}{} entries at the top level", n >= 1000 ? ">=" : "", n));
+  } else if (info->type() == arrow::fs::FileType::NotFound) {
+    arrow::fs::FileSelector selector;
+    selector.base_dir = loc.path;
+    selector.allow_not_found = true;
+    auto listed = loc.fs->GetFileInfo(selector);
+    if (!listed.ok()) {
+      Status st = WithContext(listed.status(), loc.display);
+      report.Fail("list", Error(CodeOf(st), Classify(st) + st.message()));
+      return report;
+    }
+    report.Add("list", "ok", "listing allowed; nothing below the prefix yet");
   } else {
-    report.Add("list", "skip", "nothing to list yet");
+    report.Add("list", "skip", "a single object");
   }
   if (info->type() == arrow::fs::FileType::File) {
     report.Add("write", "skip", "the place is an object, not a prefix");
