@@ -263,6 +263,12 @@ Result<arrow::fs::S3Options> MakeS3Options(const SourceConfig& source, const Env
       options.region = "us-east-1";
     }
   }
+  // Objects smaller than one part (10 MiB) go up in a single PutObject on Close() instead
+  // of create/upload/complete; larger ones are multipart with parts uploaded in the
+  // background. Errors (e.g. a missing bucket) then surface at Close(), which every writer
+  // must check anyway.
+  options.allow_delayed_open = true;
+  options.background_writes = true;
   CredentialChoice choice = ApplyS3Credentials(source, env, &options);
   if (credentials != nullptr) *credentials = choice.description;
   if (source.retry.max_attempts > 0) {
