@@ -105,6 +105,10 @@ Status ProbeWrite(const Location& root) {
 
 Status ProbeCas(const Location& root, Report* report) {
   ML_ASSIGN_OR_RETURN(S3Access access, S3AccessFor(root));
+  if (access.access_key.empty()) {
+    report->Add("cas", "skip", "no static credentials for the REST client (anonymous access)");
+    return Status::OK();
+  }
   S3ClientOptions options;
   options.endpoint = access.endpoint;
   options.provider = access.provider == StorageProvider::kGcs ? StoreProvider::kGcs

@@ -445,5 +445,28 @@ TEST(StoreConformanceS3, MultipartCopy) {
   EXPECT_EQ((*tail)->ToString(), data.substr(data.size() - 1000));
 }
 
+// A copy into a bucket that does not exist fails and leaves nothing anywhere.
+TEST(StoreConformanceS3, FailedCopyLeavesNothing) {
+  Backend& backend = GetBackend("s3");
+  if (!backend.skip_reason().empty()) GTEST_SKIP() << backend.skip_reason();
+  auto root = backend.NewRoot("failed-copy");  // makes sure the server and bucket are up
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  auto local = GetBackend("local").NewRoot("failed-copy-src");
+  ASSERT_TRUE(local.ok());
+  ASSERT_TRUE(WriteString(local->Child("f.bin"), std::string(1 << 20, 'z')).ok());
+
+  Location missing_bucket = *root;
+  missing_bucket.path = "ml-no-such-bucket/x/f.bin";
+  missing_bucket.display = "s3://ml-no-such-bucket/x/f.bin";
+  Status st = CopyFile(local->Child("f.bin"), missing_bucket);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("s3://ml-no-such-bucket/x/f.bin"), std::string::npos) << st.message();
+
+  // And the other way: a failed download leaves no file or temporary behind.
+  Status down = CopyFile(root->Child("absent.bin"), local->Child("down.bin"));
+  EXPECT_EQ(CodeOf(down), ErrorCode::kNotFound);
+  EXPECT_EQ(ListRel(*local, true), (std::vector<std::string>{"f.bin"}));
+}
+
 }  // namespace
 }  // namespace marketlake
