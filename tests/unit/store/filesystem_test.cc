@@ -248,6 +248,16 @@ TEST(S3OptionsFromSource, GcsHmacGoesThroughInteropEndpoint) {
   EXPECT_EQ(named->path, "gb/data/x.parquet");
 }
 
+TEST(ResolvePlace, GcsWithoutHmacKeysUsesArrowsNativeFilesystem) {
+  Config config;
+  auto loc = ResolveLocation("gs://public-bucket/a/b.parquet", config, Env({}));
+  ASSERT_TRUE(loc.ok()) << loc.status().ToString();
+  EXPECT_EQ(loc->kind, "gcs");
+  EXPECT_EQ(loc->fs->type_name(), "gcs");
+  EXPECT_EQ(loc->path, "public-bucket/a/b.parquet");
+  EXPECT_FALSE(S3AccessFor(*loc).ok());
+}
+
 TEST(S3OptionsFromSource, UnsupportedWriteOptionsRefuseWrites) {
   Config config = TestConfig();
   auto loc = ResolveLocation("enc:x.parquet", config, Env({}));
@@ -257,6 +267,12 @@ TEST(S3OptionsFromSource, UnsupportedWriteOptionsRefuseWrites) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(CodeOf(out.status()), ErrorCode::kNotImplemented);
   EXPECT_NE(out.status().message().find("enc:x.parquet"), std::string::npos);
+
+  SourceConfig cls = *config.FindSource("aws");
+  cls.storage_class = "GLACIER";
+  std::string creds, refusal;
+  ASSERT_TRUE(MakeS3Options(cls, Env({}), false, &creds, &refusal).ok());
+  EXPECT_NE(refusal.find("storage_class"), std::string::npos);
 }
 
 }  // namespace
