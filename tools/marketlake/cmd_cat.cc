@@ -78,8 +78,14 @@ Status CatText(const Options& o, const std::optional<PredicateNode>& where) {
     if (filter) {
       ML_ASSIGN_OR_RETURN(auto mask,
                           arrow::compute::ExecuteScalarExpression(*filter, *schema, batch));
-      ML_ASSIGN_OR_RETURN(auto filtered, arrow::compute::Filter(batch, mask));
-      batch = filtered.record_batch();
+      if (mask.is_scalar()) {
+        // A predicate that folds to a constant (e.g. "x = NULL") yields one value, not a column.
+        const auto& keep = static_cast<const arrow::BooleanScalar&>(*mask.scalar());
+        if (!(keep.is_valid && keep.value)) batch = batch->Slice(0, 0);
+      } else {
+        ML_ASSIGN_OR_RETURN(auto filtered, arrow::compute::Filter(batch, mask));
+        batch = filtered.record_batch();
+      }
     }
     if (!indices.empty()) {
       ML_ASSIGN_OR_RETURN(batch, batch->SelectColumns(indices));

@@ -215,6 +215,18 @@ Result<std::shared_ptr<parquet::WriterProperties>> BuildWriterProperties(
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("--encoding {}: nested columns take encodings per leaf", column));
     }
+    if (field->type()->id() == arrow::Type::DICTIONARY &&
+        (enc == parquet::Encoding::DELTA_LENGTH_BYTE_ARRAY ||
+         enc == parquet::Encoding::DELTA_BYTE_ARRAY)) {
+      // Arrow 26 writes these but cannot read them back into a dictionary column
+      // ("DecodeArrow of DictAccumulator ... not implemented"), so such a file would not
+      // round-trip through marketlake itself.
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("--encoding {}={}: column '{}' is {}; Arrow cannot read {} back "
+                               "into a dictionary column (use RLE_DICTIONARY or PLAIN)",
+                               column, name, column, field->type()->ToString(),
+                               parquet::EncodingToString(enc)));
+    }
     if (auto why = EncodingMismatch(enc, *field->type()); !why.empty()) {
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("--encoding {}={}: column '{}' is {}; {}", column, name, column,
@@ -260,10 +272,14 @@ Result<std::shared_ptr<parquet::ArrowWriterProperties>> BuildArrowWriterProperti
   parquet::ArrowWriterProperties::Builder b;
   b.store_schema();
   b.set_use_threads(options.use_threads);
+  // Coarser units are an explicit request for engines that cannot read nanoseconds, so the
+  // sub-unit digits are dropped rather than refused.
   if (options.timestamp_unit == "us") {
     b.coerce_timestamps(arrow::TimeUnit::MICRO);
+    b.allow_truncated_timestamps();
   } else if (options.timestamp_unit == "ms") {
     b.coerce_timestamps(arrow::TimeUnit::MILLI);
+    b.allow_truncated_timestamps();
   } else if (options.timestamp_unit != "ns") {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("timestamp unit '{}': expected ns, us or ms", options.timestamp_unit));
