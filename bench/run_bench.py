@@ -166,8 +166,8 @@ def machine_description():
     import duckdb
     import polars
     import pyarrow
-    ml_version = "?"
-    return (f"{cpu}, {os.cpu_count()} logical CPUs{mem}; {platform.system()} "
+    load = ", load average {:.1f} at the start".format(os.getloadavg()[0])
+    return (f"{cpu}, {os.cpu_count()} logical CPUs{mem}{load}; {platform.system()} "
             f"{platform.release()}; Python {platform.python_version()}, duckdb "
             f"{duckdb.__version__}, polars {polars.__version__}, pyarrow {pyarrow.__version__}")
 
@@ -253,18 +253,20 @@ def markdown(args, f, results, sizes, startup):
         f"Median of {args.runs} run(s); seconds.",
         "",
         "| job | marketlake | DuckDB process | DuckDB query | Polars process | Polars query "
-        "| DuckDB/ml | Polars/ml |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| DuckDB/ml | Polars/ml | DuckDB query/ml | Polars query/ml |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for job, title in JOBS:
         r = results[job]
         lines.append(
             f"| {title} | {fmt_s(r['ml'])} | {fmt_s(r['duck'])} | {fmt_s(r['duck_q'])} | "
             f"{fmt_s(r['polars'])} | {fmt_s(r['polars_q'])} | {r['duck'] / r['ml']:.2f} | "
-            f"{r['polars'] / r['ml']:.2f} |")
+            f"{r['polars'] / r['ml']:.2f} | {r['duck_q'] / r['ml']:.2f} | "
+            f"{r['polars_q'] / r['ml']:.2f} |")
     lines += [
         "",
-        "Ratios are whole process, peer / marketlake: above 1 means marketlake is faster. "
+        "Ratios are peer / marketlake whole process: above 1 means marketlake is faster. The "
+        "last two compare the peers' query alone (no start-up) with marketlake's whole process. "
         f"Start-up alone: marketlake {startup['marketlake'] * 1000:.0f} ms, python+duckdb "
         f"{startup['duckdb'] * 1000:.0f} ms, python+polars {startup['polars'] * 1000:.0f} ms.",
         "",

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import (assert_jsonl_matches, assert_tables_equal, decode_dicts, parse_jsonl,
+from interop_util import (assert_jsonl_matches, assert_tables_equal, decode_dicts, parse_jsonl,
                       parse_ts_ns)
 
 N = 3000

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import assert_jsonl_matches, parse_jsonl
+from interop_util import assert_jsonl_matches, parse_jsonl
 
 N = 8000
 BASE = 1_709_908_200_000_000_000  # 2024-03-08T14:30:00Z; rows run past the 2024-03-10 DST change

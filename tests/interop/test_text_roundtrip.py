@@ -8,7 +8,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import assert_jsonl_matches, assert_tables_equal, decode_dicts, parse_jsonl
+from interop_util import assert_jsonl_matches, assert_tables_equal, decode_dicts, parse_jsonl
 
 SCHEMA = "ts:timestamp[ns,UTC],symbol:string,price:double,size:int64,exchange:string,trade_id:int64"
 

@@ -3,6 +3,12 @@
 // byte ranges fetched with ReadAt (Arrow's own reader cannot skip pages); everything else
 // is read per row group through parquet::arrow and sliced.
 //
+// Counting: a row group is "considered" once the scan reaches it, whether it is then skipped
+// or read, so pages_total and bytes_total cover every row group up to where the scan ended
+// (a limit can end it early) and the skipped counts include whole skipped row groups. Page
+// counts come from the offset index when loaded, else from the footer's encoding stats.
+// rows_decoded counts the rows handed to the exact filter.
+//
 // Parquet's low-level API throws; every entry point here catches and converts, so no
 // exception leaves this file.
 #include <arrow/api.h>

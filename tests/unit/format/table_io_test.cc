@@ -82,8 +82,9 @@ TEST_F(TableIoTest, CsvAndJsonLinesRoundTripThroughParquet) {
     // Arrow's JSON reader takes date32 only from day numbers; ours writes ISO dates, which
     // it reads as strings.
     const bool json = std::string(name).find("jsonl") != std::string::npos;
-    if (json)
+    if (json) {
       ASSERT_TRUE(o.schema->SetField(7, arrow::field("day", arrow::utf8())).Value(&o.schema).ok());
+    }
     auto back = ReadAll(Path(name), o);
     if (json) {
       auto days = arrow::compute::Cast(back->GetColumnByName("day"), arrow::date32()).ValueOrDie();

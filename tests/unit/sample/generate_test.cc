@@ -52,7 +52,9 @@ TEST(GenerateTest, TradesAreOrderedInterleavedAndInSession) {
   auto ids = std::static_pointer_cast<arrow::Int64Array>(t->column(5)->chunk(0));
   std::set<int64_t> days;
   for (int64_t i = 0; i < t->num_rows(); ++i) {
-    if (i > 0) ASSERT_LE(ts->Value(i - 1), ts->Value(i));
+    if (i > 0) {
+      ASSERT_LE(ts->Value(i - 1), ts->Value(i));
+    }
     const int64_t secs = ts->Value(i) / kNs;
     // The New York date is the UTC date of (UTC - 5h) for times between 04:00 and 20:00.
     const int64_t day = (secs - 5 * 3600) / 86400;
