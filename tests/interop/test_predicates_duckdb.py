@@ -153,6 +153,22 @@ def test_where_matches_duckdb(ml, files, which, ml_where, duck_where):
         assert pstats["pages_read"] == pstats["pages_total"] or not plain
 
 
+def test_bloom_filter_skips_absent_symbol(ml, files):
+    """'BBB' lies between the row groups' min and max symbols, so only the bloom filter
+    (written on symbol for the marketlake file) can rule it out."""
+    path = files["marketlake"]
+    rows, stats = run_cat(ml, path, "symbol = 'BBB'")
+    assert rows == []
+    assert stats["row_groups_skipped_by_statistics"] == 0, stats
+    assert stats["row_groups_skipped_by_bloom_filter"] == stats["row_groups_total"], stats
+    assert stats["pages_read"] == 0, stats
+    _, nostats = run_cat(ml, path, "symbol = 'BBB'", "--no-bloom-filter")
+    assert nostats["row_groups_skipped_by_bloom_filter"] == 0
+    # IN with one present value cannot skip everything, and answers like DuckDB.
+    rows, stats = run_cat(ml, path, "symbol IN ('BBB', 'TSLA')")
+    assert_jsonl_matches(rows, duckdb_rows(path, "symbol IN ('BBB', 'TSLA')"), "bloom IN")
+
+
 def test_where_with_columns_and_limit(ml, files):
     path = files["marketlake"]
     expected = duckdb_rows(path, "symbol = 'NVDA' AND price > 100").select(["trade_id", "price"])

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   using marketlake::cli::Registry;
   CLI::App app{"marketlake: keep market data as partitioned, versioned Parquet.", "marketlake"};
   app.require_subcommand(1);
+  // Global flags may also follow the verb: marketlake ls s3://b --config my.yaml -v
+  app.fallthrough();
   app.set_version_flag("--version", std::string("marketlake ") + ML_VERSION + " (Arrow C++ " +
                                         ML_ARROW_VERSION + ")");
   app.add_flag("-v,--verbose", marketlake::cli::Globals().verbose, "More detail on stderr");

@@ -321,7 +321,13 @@ class Destination {
       auto st = loc.fs->CreateDir(p.parent_path().string(), true);
       if (!st.ok()) return WithContext(st, d->display_);
     }
-    auto out = loc.fs->OpenOutputStream(d->temp_path_.empty() ? loc.path : d->temp_path_);
+    if (d->temp_path_.empty()) {
+      // Object stores publish on Close; OpenOutputStream also refuses places whose
+      // settings Arrow cannot honour on writes (e.g. SSE-KMS).
+      ML_ASSIGN_OR_RETURN(d->stream_, OpenOutputStream(loc));
+      return d;
+    }
+    auto out = loc.fs->OpenOutputStream(d->temp_path_);
     if (!out.ok()) return WithContext(out.status(), d->display_);
     d->stream_ = *out;
     return d;
