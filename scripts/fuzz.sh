@@ -19,7 +19,10 @@ for t in "${targets[@]}"; do
   work="$(mktemp -d)"
   echo "fuzz: $name for ${seconds}s"
   # New inputs go to a scratch directory; the checked-in corpus stays as it is.
+  dict=()
+  [[ -f "tests/fuzz/$name.dict" ]] && dict=(-dict="tests/fuzz/$name.dict")
+  # libFuzzer exits non-zero on a crash, leak or timeout; pipefail makes that fail the run.
   "$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 "$work" "$corpus" 2>&1 | tail -n 12
+    -print_final_stats=1 "${dict[@]}" "$work" "$corpus" 2>&1 | tail -n 12
   rm -rf "$work"
 done
