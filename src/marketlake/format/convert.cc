@@ -31,10 +31,11 @@ Result<std::shared_ptr<arrow::Table>> SortTable(const std::shared_ptr<arrow::Tab
     }
     key_fields.push_back(arrow::field(name, column->type()));
     key_columns.push_back(column);
-    keys.emplace_back(name, arrow::compute::SortOrder::Ascending);
+    keys.emplace_back(name, arrow::compute::SortOrder::Ascending,
+                      arrow::compute::NullPlacement::AtStart);
   }
   auto key_table = arrow::Table::Make(arrow::schema(key_fields), key_columns, table->num_rows());
-  arrow::compute::SortOptions sort(keys, arrow::compute::NullPlacement::AtStart);
+  arrow::compute::SortOptions sort(keys);
   ML_ASSIGN_OR_RETURN(auto indices, arrow::compute::SortIndices(arrow::Datum(key_table), sort));
   ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(table, indices));
   return taken.table();
