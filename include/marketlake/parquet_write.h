@@ -2,9 +2,9 @@
 //
 // WriteOptions exposes every writer setting Arrow C++ 26 offers. With market_defaults on
 // (the default) columns no option names get the encodings measured best for market data
-// (docs/parquet-defaults.md): dictionary for strings such as symbol, DELTA_BINARY_PACKED
-// for timestamps and integer ids, BYTE_STREAM_SPLIT for floating-point prices; explicit
-// per-column options always win.
+// (docs/parquet-defaults.md): DELTA_BINARY_PACKED for timestamps and integer ids,
+// dictionary (with Arrow's fall-back to PLAIN) for everything else: symbols, sizes and
+// prices; explicit per-column options always win.
 //
 // Thread safety: ParquetWriter is used by one thread at a time (it may encode columns on
 // Arrow's CPU pool internally).
