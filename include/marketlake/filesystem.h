@@ -52,6 +52,14 @@ struct Location {
   // than Arrow's (see S3AccessFor). Null for other kinds.
   std::shared_ptr<const arrow::fs::S3Options> s3_options;
   StorageProvider provider = StorageProvider::kUnspecified;
+  // S3: what the source asks for on writes ("" = bucket default): sse ("AES256" or
+  // "aws:kms"), kms_key_id, storage_class. When sse or storage_class is set,
+  // OpenOutputStream writes through marketlake's own multipart writer
+  // (s3_output_stream.h), because Arrow 26's S3 writer cannot send these headers.
+  std::string sse;
+  std::string kms_key_id;
+  std::string storage_class;
+  int retry_max_attempts = 0;  // the source's retry.max_attempts; 0: default
 
   // The place `relative` ('/'-separated) below this one.
   Location Child(std::string_view relative) const;
@@ -98,7 +106,8 @@ Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInputFile(const Locatio
 
 // Opens for writing, replacing what is there. The caller must Close() and check it (for S3
 // nothing is visible before a successful Close(); Abort() discards). kNotImplemented when
-// the place's write_refusal is set.
+// the place's write_refusal is set. S3 places whose source sets sse or storage_class are
+// written by marketlake's multipart writer (s3_output_stream.h), others by Arrow's.
 Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(std::string_view uri);
 Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(const Location& loc);
 

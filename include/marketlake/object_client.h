@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "marketlake/request_metrics.h"
 #include "marketlake/retry.h"
@@ -93,6 +94,9 @@ struct ObjectInfo {
   std::string content_type;
   std::string storage_class;
   std::string generation;  // GCS only
+  // x-amz-server-side-encryption ("AES256", "aws:kms") and the KMS key id, as reported.
+  std::string server_side_encryption;
+  std::string kms_key_id;
 };
 
 // [offset, offset + length). length must be > 0. A range running past the end returns
@@ -122,6 +126,38 @@ class ObjectClient {
   virtual Result<ObjectInfo> HeadObject(std::string_view bucket, std::string_view key) = 0;
   // Succeeds when the key is gone afterwards, including when it never existed.
   virtual Status DeleteObject(std::string_view bucket, std::string_view key) = 0;
+
+  // Multipart upload (S3 CreateMultipartUpload / UploadPart / CompleteMultipartUpload /
+  // AbortMultipartUpload). Nothing is visible at bucket/key until Complete succeeds; an
+  // upload that is neither completed nor aborted keeps its parts (and their cost) in the
+  // store, so callers must abort on every failure path (s3_output_stream.h does).
+  // The default implementations fail with kNotImplemented (fakes need not support it).
+  //
+  // Starts an upload; `options` supplies content type, SSE (+ KMS key id) and storage
+  // class, which apply to the completed object. options.condition must be kNone
+  // (kInvalidArgument otherwise). Returns the upload id.
+  virtual Result<std::string> CreateMultipartUpload(std::string_view bucket,
+                                                    std::string_view key,
+                                                    const PutOptions& options);
+  // Uploads part `part_number` (1..10000) of `upload_id`. All parts but the last must be at
+  // least 5 MiB (the store rejects the completion otherwise). Returns the part's ETag.
+  virtual Result<std::string> UploadPart(std::string_view bucket, std::string_view key,
+                                         std::string_view upload_id, int part_number,
+                                         std::string_view body);
+  struct CompletedPart {
+    int part_number = 0;
+    std::string etag;  // as returned by UploadPart
+  };
+  // Assembles the parts (ascending part numbers) into the object. A 200 response whose
+  // body is an S3 <Error> is an error, classified like a status response.
+  virtual Result<PutResult> CompleteMultipartUpload(std::string_view bucket,
+                                                    std::string_view key,
+                                                    std::string_view upload_id,
+                                                    const std::vector<CompletedPart>& parts);
+  // Discards the upload and its parts. Succeeds when the upload is gone afterwards,
+  // including when it was already completed or aborted (404 NoSuchUpload).
+  virtual Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
+                                      std::string_view upload_id);
 };
 
 // THE table from an S3/GCS/compatible error response to a marketlake category. Used for

@@ -191,31 +191,7 @@ class S3ObjectClient final : public ObjectClient {
     call.conditional_write = opts.condition != WriteCondition::kNone;
     call.condition = opts.condition;
     call.expected_version = opts.expected_version;
-    switch (opts.sse) {
-      case ServerSideEncryption::kNone:
-        break;
-      case ServerSideEncryption::kAes256:
-        // GCS always encrypts at rest with Google-managed keys; it has no such header.
-        if (!gcs) call.headers.emplace_back("x-amz-server-side-encryption", "AES256");
-        break;
-      case ServerSideEncryption::kAwsKms:
-        if (gcs) {
-          if (!opts.kms_key_id.empty()) {
-            call.headers.emplace_back("x-goog-encryption-kms-key-name", opts.kms_key_id);
-          }
-        } else {
-          call.headers.emplace_back("x-amz-server-side-encryption", "aws:kms");
-          if (!opts.kms_key_id.empty()) {
-            call.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id",
-                                      opts.kms_key_id);
-          }
-        }
-        break;
-    }
-    if (!opts.storage_class.empty()) {
-      call.headers.emplace_back(gcs ? "x-goog-storage-class" : "x-amz-storage-class",
-                                opts.storage_class);
-    }
+    AddWriteHeaders(opts, &call.headers);
     ML_ASSIGN_OR_RETURN(HttpResponse resp, Execute(call));
     PutResult out;
     if (const auto* v = resp.Header("etag")) out.etag = *v;
@@ -276,8 +252,168 @@ class S3ObjectClient final : public ObjectClient {
     return resp.status();
   }
 
+  Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
+                                            const PutOptions& opts) override {
+    const std::string display = Display(bucket, key);
+    if (opts.condition != WriteCondition::kNone) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "POST " + display + ": conditional multipart uploads are not supported");
+    }
+    Call call;
+    call.method = "POST";
+    call.bucket = std::string(bucket);
+    call.key = std::string(key);
+    call.query.emplace_back("uploads", "");
+    call.headers.emplace_back(
+        "Content-Type", opts.content_type.empty() ? "application/octet-stream" : opts.content_type);
+    AddWriteHeaders(opts, &call.headers);
+    call.validate = [display](const HttpResponse& r) -> Status {
+      if (XmlField(r.body, "UploadId").empty()) {
+        return Error(ErrorCode::kUnavailable,
+                     "POST " + display + "?uploads: response without an UploadId");
+      }
+      return Status::OK();
+    };
+    ML_ASSIGN_OR_RETURN(HttpResponse resp, Execute(call));
+    return XmlField(resp.body, "UploadId");
+  }
+
+  Result<std::string> UploadPart(std::string_view bucket, std::string_view key,
+                                 std::string_view upload_id, int part_number,
+                                 std::string_view body) override {
+    const std::string display = Display(bucket, key);
+    if (part_number < 1 || part_number > 10000) {
+      return Error(ErrorCode::kInvalidArgument, "PUT " + display + ": part number " +
+                                                    std::to_string(part_number) +
+                                                    " outside 1..10000");
+    }
+    Call call;
+    call.method = "PUT";
+    call.bucket = std::string(bucket);
+    call.key = std::string(key);
+    call.body = body;
+    call.query.emplace_back("partNumber", std::to_string(part_number));
+    call.query.emplace_back("uploadId", std::string(upload_id));
+    call.validate = [display, part_number](const HttpResponse& r) -> Status {
+      if (r.Header("etag") == nullptr) {
+        return Error(ErrorCode::kUnavailable, "PUT " + display + " part " +
+                                                  std::to_string(part_number) +
+                                                  ": response without an ETag");
+      }
+      return Status::OK();
+    };
+    ML_ASSIGN_OR_RETURN(HttpResponse resp, Execute(call));
+    return *resp.Header("etag");
+  }
+
+  Result<PutResult> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                            std::string_view upload_id,
+                                            const std::vector<CompletedPart>& parts) override {
+    const std::string display = Display(bucket, key);
+    std::string xml = "<CompleteMultipartUpload>";
+    for (const auto& p : parts) {
+      xml += "<Part><PartNumber>" + std::to_string(p.part_number) + "</PartNumber><ETag>" +
+             XmlEscape(p.etag) + "</ETag></Part>";
+    }
+    xml += "</CompleteMultipartUpload>";
+    Call call;
+    call.method = "POST";
+    call.bucket = std::string(bucket);
+    call.key = std::string(key);
+    call.body = xml;
+    call.query.emplace_back("uploadId", std::string(upload_id));
+    call.headers.emplace_back("Content-Type", "application/xml");
+    // S3 may answer 200 and report a failure in the body (the status line goes out before
+    // the parts are assembled): classify it like a status response, inside the retry loop.
+    call.validate = [display](const HttpResponse& r) -> Status {
+      if (r.body.find("<Error>") == std::string::npos) return Status::OK();
+      std::string code = XmlField(r.body, "Code");
+      const std::string message = XmlField(r.body, "Message");
+      const int status = code == "InternalError" || code == "SlowDown" ? 500 : 400;
+      std::string text = "POST " + display + "?uploadId: completion failed: " + code;
+      if (!message.empty()) text += ": " + message;
+      return Error(ClassifyS3Response(status, code, false), std::move(text));
+    };
+    ML_ASSIGN_OR_RETURN(HttpResponse resp, Execute(call));
+    PutResult out;
+    out.etag = XmlField(resp.body, "ETag");
+    // The XML carries the ETag entity-encoded ("&quot;...&quot;").
+    for (size_t p; (p = out.etag.find("&quot;")) != std::string::npos;) {
+      out.etag.replace(p, 6, "\"");
+    }
+    if (const auto* v = resp.Header("x-amz-version-id")) out.version_id = *v;
+    return out;
+  }
+
+  Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
+                              std::string_view upload_id) override {
+    Call call;
+    call.method = "DELETE";
+    call.bucket = std::string(bucket);
+    call.key = std::string(key);
+    call.query.emplace_back("uploadId", std::string(upload_id));
+    Result<HttpResponse> resp = Execute(call);
+    if (!resp.ok() && CodeOf(resp.status()) == ErrorCode::kNotFound) return Status::OK();
+    return resp.status();
+  }
+
  private:
-  static std::string Display(std::string_view bucket, std::string_view key) {
+  static std::string Display(
+  static std::string XmlEscape(std::string_view in) {
+    std::string out;
+    for (char c : in) {
+      switch (c) {
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        default:
+          out += c;
+      }
+    }
+    return out;
+  }
+
+  // SSE (+ KMS key) and storage class headers of an upload (PutObject and
+  // CreateMultipartUpload alike).
+  void AddWriteHeaders(const PutOptions& opts, HeaderList* headers) const {
+    const bool gcs = options_.provider == StoreProvider::kGcs;
+    switch (opts.sse) {
+      case ServerSideEncryption::kNone:
+        break;
+      case ServerSideEncryption::kAes256:
+        // GCS always encrypts at rest with Google-managed keys; it has no such header.
+        if (!gcs) headers->emplace_back("x-amz-server-side-encryption", "AES256");
+        break;
+      case ServerSideEncryption::kAwsKms:
+        if (gcs) {
+          if (!opts.kms_key_id.empty()) {
+            headers->emplace_back("x-goog-encryption-kms-key-name", opts.kms_key_id);
+          }
+        } else {
+          headers->emplace_back("x-amz-server-side-encryption", "aws:kms");
+          if (!opts.kms_key_id.empty()) {
+            headers->emplace_back("x-amz-server-side-encryption-aws-kms-key-id",
+                                  opts.kms_key_id);
+          }
+        }
+        break;
+    }
+    if (!opts.storage_class.empty()) {
+      headers->emplace_back(gcs ? "x-goog-storage-class" : "x-amz-storage-class",
+                            opts.storage_class);
+    }
+  }
+
+std::string_view bucket, std::string_view key) {
     return "s3://" + std::string(bucket) + "/" + std::string(key);
   }
 
@@ -298,6 +434,12 @@ class S3ObjectClient final : public ObjectClient {
     if (const auto* v = r.Header("x-amz-storage-class")) info.storage_class = *v;
     if (const auto* v = r.Header("x-goog-storage-class")) info.storage_class = *v;
     if (const auto* v = r.Header("x-goog-generation")) info.generation = *v;
+    if (const auto* v = r.Header("x-amz-server-side-encryption")) {
+      info.server_side_encryption = *v;
+    }
+    if (const auto* v = r.Header("x-amz-server-side-encryption-aws-kms-key-id")) {
+      info.kms_key_id = *v;
+    }
     return info;
   }
 

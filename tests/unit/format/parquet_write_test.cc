@@ -120,7 +120,8 @@ TEST(WriteTest, MarketDefaultsChooseMeasuredEncodings) {
   auto rg = md->RowGroup(0);
   EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(0), parquet::Encoding::DELTA_BINARY_PACKED));  // ts
   EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(1), parquet::Encoding::RLE_DICTIONARY));       // symbol
-  EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(2), parquet::Encoding::BYTE_STREAM_SPLIT));    // price
+  EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(2), parquet::Encoding::RLE_DICTIONARY));       // price
+  EXPECT_FALSE(HasEncoding(*rg->ColumnChunk(2), parquet::Encoding::BYTE_STREAM_SPLIT));
   EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(7), parquet::Encoding::DELTA_BINARY_PACKED));  // day
   EXPECT_TRUE(rg->ColumnChunk(0)->GetOffsetIndexLocation().has_value());
   EXPECT_TRUE(rg->ColumnChunk(0)->is_stats_set());
