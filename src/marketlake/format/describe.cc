@@ -50,15 +50,22 @@ Result<DescribeReport> DescribeFile(const std::string& uri,
     std::shared_ptr<arrow::RecordBatch> batch;
     ML_RETURN_NOT_OK(input.reader->ReadNext(&batch));
     if (!batch) break;
-    ML_ASSIGN_OR_RETURN(auto decoded, DecodeDictionaries(batch));
     report.num_rows += batch->num_rows();
-    for (int c = 0; c < decoded->num_columns(); ++c) {
-      const auto& column = decoded->column(c);
+    for (int c = 0; c < batch->num_columns(); ++c) {
+      std::shared_ptr<arrow::Array> column = batch->column(c);
       auto& summary = report.columns[c];
       summary.nulls += column->null_count();
       summary.count += column->length() - column->null_count();
       auto& run = running[c];
       if (!run.orderable || column->null_count() == column->length()) continue;
+      if (column->type_id() == arrow::Type::DICTIONARY) {
+        // Min and max over the values the rows use: the distinct indices, not every row
+        // decoded to a string.
+        const auto& dict = static_cast<const arrow::DictionaryArray&>(*column);
+        ML_ASSIGN_OR_RETURN(auto used, arrow::compute::Unique(dict.indices()));
+        ML_ASSIGN_OR_RETURN(auto values, arrow::compute::Take(dict.dictionary(), used));
+        column = values.make_array();
+      }
       auto mm = arrow::compute::MinMax(column);
       if (!mm.ok()) {
         run.orderable = false;  // nested types have no order
