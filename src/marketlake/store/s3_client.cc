@@ -283,9 +283,9 @@ class S3ObjectClient final : public ObjectClient {
                                  std::string_view body) override {
     const std::string display = Display(bucket, key);
     if (part_number < 1 || part_number > 10000) {
-      return Error(ErrorCode::kInvalidArgument, "PUT " + display + ": part number " +
-                                                    std::to_string(part_number) +
-                                                    " outside 1..10000");
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "PUT " + display + ": part number " + std::to_string(part_number) + " outside 1..10000");
     }
     Call call;
     call.method = "PUT";
@@ -358,7 +358,6 @@ class S3ObjectClient final : public ObjectClient {
   }
 
  private:
-  static std::string Display(
   static std::string XmlEscape(std::string_view in) {
     std::string out;
     for (char c : in) {
@@ -401,8 +400,7 @@ class S3ObjectClient final : public ObjectClient {
         } else {
           headers->emplace_back("x-amz-server-side-encryption", "aws:kms");
           if (!opts.kms_key_id.empty()) {
-            headers->emplace_back("x-amz-server-side-encryption-aws-kms-key-id",
-                                  opts.kms_key_id);
+            headers->emplace_back("x-amz-server-side-encryption-aws-kms-key-id", opts.kms_key_id);
           }
         }
         break;
@@ -413,7 +411,7 @@ class S3ObjectClient final : public ObjectClient {
     }
   }
 
-std::string_view bucket, std::string_view key) {
+  static std::string Display(std::string_view bucket, std::string_view key) {
     return "s3://" + std::string(bucket) + "/" + std::string(key);
   }
 
