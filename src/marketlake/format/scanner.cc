@@ -914,9 +914,13 @@ class ParquetScannerImpl final : public ParquetScanner {
     std::vector<std::shared_ptr<arrow::Array>> columns(needed_.size());
     std::vector<int> slow_leaves;
     std::vector<size_t> slow_columns;
+    // With every row selected there are no pages to skip, and Arrow's reader builds
+    // dictionary arrays straight from the indices instead of re-encoding decoded strings.
+    const bool whole = n == num_rows;
     for (size_t k = 0; k < needed_.size(); ++k) {
       const FieldPlan& plan = plans_[needed_[k]];
-      if (plan.fast) {
+      const bool dictionary = plan.field->type()->id() == arrow::Type::DICTIONARY;
+      if (plan.fast && !(whole && dictionary)) {
         ARROW_ASSIGN_OR_RAISE(columns[k], ReadFast(rg, *md, plan, rows));
       } else {
         slow_columns.push_back(k);
