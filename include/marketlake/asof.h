@@ -1,0 +1,39 @@
+// As-of join (kdb+ `aj`, DuckDB ASOF JOIN with `>=`): every left row gets the right row in
+// force at its time: same key, right.time <= left.time, the latest such (among right rows
+// with equal times, the last in right's order). With a tolerance, a match older than
+// left.time - tolerance counts as none. Left rows without a match (no key in right, all
+// right rows later, too old, null key or time) get nulls.
+//
+// Output: all left columns in left's row order, then every right column except the key
+// columns (right's time column included, so the matched time is visible); a right column
+// whose name clashes with an output name is prefixed with `right_prefix`.
+// Keys: zero or more columns of utf8/large_utf8/dictionary(utf8)/integer types, compared by
+// value (dictionary vs plain strings is fine). Times: timestamp (both sides the same unit
+// after a cast to ns) or int64.
+//
+// Cost: O((L + R) log) for sorting both sides by (key, time), then one merge per key.
+#pragma once
+
+#include <arrow/table.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "marketlake/status.h"
+
+namespace marketlake {
+
+struct AsofOptions {
+  std::string time_column = "ts";            // in both tables
+  std::vector<std::string> by = {"symbol"};  // in both tables
+  std::optional<int64_t> tolerance_nanos;    // none: any older row matches
+  std::string right_prefix = "right_";
+};
+
+Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const arrow::Table& right,
+                                               const AsofOptions& options);
+
+}  // namespace marketlake

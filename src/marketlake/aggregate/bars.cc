@@ -1,0 +1,424 @@
+#include "marketlake/bars.h"
+
+#include <arrow/builder.h>
+#include <arrow/compute/api.h>
+#include <arrow/util/key_value_metadata.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string_view>
+
+#include "marketlake/aggregate/internal.h"
+#include "marketlake/schema.h"
+
+namespace marketlake {
+namespace {
+
+using aggregate_internal::FloorDiv;
+using aggregate_internal::LocalClock;
+using aggregate_internal::ReadTimeColumn;
+using aggregate_internal::TimeColumn;
+
+constexpr int64_t kNanosPerDay = 86400LL * 1'000'000'000LL;
+
+struct BarState {
+  int64_t bucket;  // bar start ns (intraday) or local day number (daily)
+  int64_t open_ts, open_seq, close_ts, close_seq;
+  double open, high, low, close;
+  int64_t volume, count;
+  double notional, notional_c;  // Neumaier running sum and compensation
+
+  void AddNotional(double x) {
+    double t = notional + x;
+    if (std::fabs(notional) >= std::fabs(x)) {
+      notional_c += (notional - t) + x;
+    } else {
+      notional_c += (x - t) + notional;
+    }
+    notional = t;
+  }
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct SymbolState {
+  std::string name;
+  std::unordered_map<int64_t, uint32_t> buckets;
+  int64_t last_bucket = std::numeric_limits<int64_t>::min();
+  uint32_t last_index = 0;
+};
+
+Result<std::shared_ptr<arrow::Array>> Column(const arrow::RecordBatch& batch,
+                                             const std::string& name,
+                                             const std::shared_ptr<arrow::DataType>& type,
+                                             bool required = true) {
+  auto col = batch.GetColumnByName(name);
+  if (col == nullptr) {
+    if (!required) return std::shared_ptr<arrow::Array>();
+    return Error(ErrorCode::kMissingColumn,
+                 "no column '" + name + "' (have: " + batch.schema()->ToString() + ")");
+  }
+  if (type == nullptr || col->type()->Equals(*type)) return col;
+  auto cast = arrow::compute::Cast(*col, type);
+  if (!cast.ok()) {
+    return Error(ErrorCode::kDataType, "column '" + name + "': expected " + type->ToString() +
+                                           ", got " + col->type()->ToString());
+  }
+  return *cast;
+}
+
+}  // namespace
+
+struct BarAggregator::Impl {
+  BarOptions opt;
+  Input input = Input::kTrades;
+  int64_t interval = 0;
+  bool daily = false;
+  const TradingCalendar* cal = nullptr;
+  std::vector<BarState> bars;
+  std::vector<SymbolState> symbols;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
+  int64_t seq = 0;
+
+  uint32_t SymbolId(std::string_view s) {
+    auto it = ids.find(s);
+    if (it != ids.end()) return it->second;
+    uint32_t id = static_cast<uint32_t>(symbols.size());
+    symbols.push_back(SymbolState{std::string(s), {}, std::numeric_limits<int64_t>::min(), 0});
+    ids.emplace(std::string(s), id);
+    return id;
+  }
+
+  // Symbol id per row (UINT32_MAX for null).
+  Status RowSymbols(const arrow::Array& col, std::vector<uint32_t>* out) {
+    const int64_t n = col.length();
+    out->resize(n);
+    constexpr uint32_t kNull = std::numeric_limits<uint32_t>::max();
+    auto strings = [&](const auto& arr) {
+      std::string_view prev;
+      uint32_t prev_id = kNull;
+      for (int64_t i = 0; i < n; ++i) {
+        if (arr.IsNull(i)) {
+          (*out)[i] = kNull;
+          continue;
+        }
+        std::string_view v = arr.GetView(i);
+        if (prev_id == kNull || v != prev) {
+          prev_id = SymbolId(v);
+          prev = v;
+        }
+        (*out)[i] = prev_id;
+      }
+    };
+    switch (col.type_id()) {
+      case arrow::Type::STRING:
+        strings(static_cast<const arrow::StringArray&>(col));
+        return Status::OK();
+      case arrow::Type::LARGE_STRING:
+        strings(static_cast<const arrow::LargeStringArray&>(col));
+        return Status::OK();
+      case arrow::Type::DICTIONARY: {
+        const auto& dict = static_cast<const arrow::DictionaryArray&>(col);
+        std::vector<uint32_t> map;
+        ML_RETURN_NOT_OK(RowSymbols(*dict.dictionary(), &map));
+        ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
+        const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
+        const int64_t* raw = ix.raw_values();
+        for (int64_t i = 0; i < n; ++i) (*out)[i] = ix.IsNull(i) ? kNull : map[raw[i]];
+        return Status::OK();
+      }
+      default:
+        return Error(ErrorCode::kDataType, "column '" + opt.symbol_column +
+                                               "': expected utf8 or dictionary, got " +
+                                               col.type()->ToString());
+    }
+  }
+
+  BarState& StateFor(uint32_t sym, int64_t bucket) {
+    SymbolState& s = symbols[sym];
+    if (s.last_bucket == bucket) return bars[s.last_index];
+    auto [it, inserted] = s.buckets.emplace(bucket, static_cast<uint32_t>(bars.size()));
+    if (inserted) {
+      BarState b{};
+      b.bucket = bucket;
+      b.open_ts = std::numeric_limits<int64_t>::max();
+      b.close_ts = std::numeric_limits<int64_t>::min();
+      b.high = -std::numeric_limits<double>::infinity();
+      b.low = std::numeric_limits<double>::infinity();
+      bars.push_back(b);
+    }
+    s.last_bucket = bucket;
+    s.last_index = it->second;
+    return bars[it->second];
+  }
+
+  Status Consume(const arrow::RecordBatch& batch) {
+    const int64_t n = batch.num_rows();
+    if (n == 0) return Status::OK();
+    auto ts_array = batch.GetColumnByName(opt.ts_column);
+    if (ts_array == nullptr) {
+      return Error(ErrorCode::kMissingColumn, "no column '" + opt.ts_column + "'");
+    }
+    ML_ASSIGN_OR_RETURN(TimeColumn ts, ReadTimeColumn(*ts_array, opt.ts_column));
+    auto sym_array = batch.GetColumnByName(opt.symbol_column);
+    if (sym_array == nullptr) {
+      return Error(ErrorCode::kMissingColumn, "no column '" + opt.symbol_column + "'");
+    }
+    std::vector<uint32_t> syms;
+    ML_RETURN_NOT_OK(RowSymbols(*sym_array, &syms));
+
+    // Columns as (o, h, l, c, volume, count, notional); for trades o=h=l=c=price.
+    std::shared_ptr<arrow::Array> o, h, l, c, v, k, vw, nt;
+    if (input == Input::kTrades) {
+      ML_ASSIGN_OR_RETURN(o, Column(batch, opt.price_column, arrow::float64()));
+      ML_ASSIGN_OR_RETURN(v, Column(batch, opt.size_column, arrow::int64()));
+    } else {
+      ML_ASSIGN_OR_RETURN(o, Column(batch, "open", arrow::float64()));
+      ML_ASSIGN_OR_RETURN(h, Column(batch, "high", arrow::float64()));
+      ML_ASSIGN_OR_RETURN(l, Column(batch, "low", arrow::float64()));
+      ML_ASSIGN_OR_RETURN(c, Column(batch, "close", arrow::float64()));
+      ML_ASSIGN_OR_RETURN(v, Column(batch, "volume", arrow::int64()));
+      ML_ASSIGN_OR_RETURN(k, Column(batch, "trade_count", arrow::int64(), false));
+      ML_ASSIGN_OR_RETURN(nt, Column(batch, "notional", arrow::float64(), false));
+      if (nt == nullptr) {
+        ML_ASSIGN_OR_RETURN(vw, Column(batch, "vwap", arrow::float64()));
+      }
+    }
+    auto dbl = [](const std::shared_ptr<arrow::Array>& a) {
+      return a ? static_cast<const arrow::DoubleArray&>(*a).raw_values() : nullptr;
+    };
+    auto i64 = [](const std::shared_ptr<arrow::Array>& a) {
+      return a ? static_cast<const arrow::Int64Array&>(*a).raw_values() : nullptr;
+    };
+    const double* po = dbl(o);
+    const double* ph = h ? dbl(h) : po;
+    const double* pl = l ? dbl(l) : po;
+    const double* pc = c ? dbl(c) : po;
+    const int64_t* pv = i64(v);
+    const int64_t* pk = i64(k);
+    const double* pvw = dbl(vw);
+    const double* pnt = dbl(nt);
+    const bool any_nulls = ts_array->null_count() > 0 || o->null_count() > 0 ||
+                           v->null_count() > 0 || (h && h->null_count() > 0) ||
+                           (l && l->null_count() > 0) || (c && c->null_count() > 0);
+
+    LocalClock clock(cal);
+    const bool classify = cal != nullptr;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t row_seq = seq + i;
+      const uint32_t sym = syms[i];
+      if (sym == std::numeric_limits<uint32_t>::max()) continue;
+      if (any_nulls && (ts_array->IsNull(i) || o->IsNull(i) || v->IsNull(i) ||
+                        (h && h->IsNull(i)) || (l && l->IsNull(i)) || (c && c->IsNull(i)))) {
+        continue;
+      }
+      if (pk != nullptr && !k->IsNull(i) && pk[i] == 0) continue;  // a filled bar
+      const int64_t t = ts.values[i];
+      int64_t bucket;
+      if (classify) {
+        int32_t day;
+        Session s = clock.Classify(t, &day);
+        if ((opt.sessions & SessionBit(s)) == 0) continue;
+        if (daily && !clock.trading_day()) continue;
+        bucket = daily ? day : FloorDiv(t, interval) * interval;
+      } else {
+        bucket = FloorDiv(t, interval) * interval;
+      }
+      BarState& b = StateFor(sym, bucket);
+      if (t < b.open_ts || (t == b.open_ts && row_seq < b.open_seq)) {
+        b.open_ts = t;
+        b.open_seq = row_seq;
+        b.open = po[i];
+      }
+      if (t > b.close_ts || (t == b.close_ts && row_seq > b.close_seq)) {
+        b.close_ts = t;
+        b.close_seq = row_seq;
+        b.close = pc[i];
+      }
+      b.high = std::max(b.high, ph[i]);
+      b.low = std::min(b.low, pl[i]);
+      b.volume += pv[i];
+      if (input == Input::kTrades) {
+        b.count += 1;
+        b.AddNotional(po[i] * static_cast<double>(pv[i]));
+      } else {
+        b.count += pk != nullptr && !k->IsNull(i) ? pk[i] : 1;
+        if (pnt != nullptr) {
+          if (!nt->IsNull(i)) b.AddNotional(pnt[i]);
+        } else if (!vw->IsNull(i)) {
+          b.AddNotional(pvw[i] * static_cast<double>(pv[i]));
+        }
+      }
+    }
+    seq += n;
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<arrow::Table>> Finish() {
+    arrow::StringBuilder sym_b;
+    arrow::TimestampBuilder ts_b(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
+                                 arrow::default_memory_pool());
+    arrow::DoubleBuilder o_b, h_b, l_b, c_b, vwap_b, nt_b;
+    arrow::Int64Builder v_b, k_b;
+    std::vector<uint32_t> order(symbols.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return symbols[a].name < symbols[b].name; });
+    auto start_of = [&](int64_t bucket) {
+      return daily ? cal->LocalToUtcNanos(static_cast<int32_t>(bucket), 0) : bucket;
+    };
+    auto emit_fill = [&](const std::string& name, int64_t bucket, double close) -> Status {
+      ML_RETURN_NOT_OK(sym_b.Append(name));
+      ML_RETURN_NOT_OK(ts_b.Append(start_of(bucket)));
+      ML_RETURN_NOT_OK(o_b.Append(close));
+      ML_RETURN_NOT_OK(h_b.Append(close));
+      ML_RETURN_NOT_OK(l_b.Append(close));
+      ML_RETURN_NOT_OK(c_b.Append(close));
+      ML_RETURN_NOT_OK(v_b.Append(0));
+      ML_RETURN_NOT_OK(k_b.Append(0));
+      ML_RETURN_NOT_OK(vwap_b.AppendNull());
+      return nt_b.AppendNull();
+    };
+    std::vector<uint32_t> idx;
+    for (uint32_t s : order) {
+      const SymbolState& st = symbols[s];
+      idx.clear();
+      for (const auto& [bucket, i] : st.buckets) idx.push_back(i);
+      std::sort(idx.begin(), idx.end(),
+                [&](uint32_t a, uint32_t b) { return bars[a].bucket < bars[b].bucket; });
+      for (size_t j = 0; j < idx.size(); ++j) {
+        const BarState& b = bars[idx[j]];
+        if (opt.fill && j > 0) {
+          const BarState& prev = bars[idx[j - 1]];
+          int64_t step = daily ? 1 : interval;
+          for (int64_t x = prev.bucket + step; x < b.bucket; x += step) {
+            if (daily && !cal->IsTradingDay(static_cast<int32_t>(x))) continue;
+            ML_RETURN_NOT_OK(emit_fill(st.name, x, prev.close));
+          }
+        }
+        ML_RETURN_NOT_OK(sym_b.Append(st.name));
+        ML_RETURN_NOT_OK(ts_b.Append(start_of(b.bucket)));
+        ML_RETURN_NOT_OK(o_b.Append(b.open));
+        ML_RETURN_NOT_OK(h_b.Append(b.high));
+        ML_RETURN_NOT_OK(l_b.Append(b.low));
+        ML_RETURN_NOT_OK(c_b.Append(b.close));
+        ML_RETURN_NOT_OK(v_b.Append(b.volume));
+        ML_RETURN_NOT_OK(k_b.Append(b.count));
+        double notional = b.notional + b.notional_c;
+        if (b.volume != 0) {
+          ML_RETURN_NOT_OK(vwap_b.Append(notional / static_cast<double>(b.volume)));
+        } else {
+          ML_RETURN_NOT_OK(vwap_b.AppendNull());
+        }
+        ML_RETURN_NOT_OK(nt_b.Append(notional));
+      }
+    }
+    std::vector<std::shared_ptr<arrow::Field>> fields = {
+        arrow::field("symbol", arrow::utf8()),
+        arrow::field("ts", arrow::timestamp(arrow::TimeUnit::NANO, "UTC")),
+        arrow::field("open", arrow::float64()),
+        arrow::field("high", arrow::float64()),
+        arrow::field("low", arrow::float64()),
+        arrow::field("close", arrow::float64()),
+        arrow::field("volume", arrow::int64()),
+        arrow::field("trade_count", arrow::int64()),
+        arrow::field("vwap", arrow::float64())};
+    std::vector<std::shared_ptr<arrow::Array>> cols(9);
+    ML_RETURN_NOT_OK(sym_b.Finish(&cols[0]));
+    ML_RETURN_NOT_OK(ts_b.Finish(&cols[1]));
+    ML_RETURN_NOT_OK(o_b.Finish(&cols[2]));
+    ML_RETURN_NOT_OK(h_b.Finish(&cols[3]));
+    ML_RETURN_NOT_OK(l_b.Finish(&cols[4]));
+    ML_RETURN_NOT_OK(c_b.Finish(&cols[5]));
+    ML_RETURN_NOT_OK(v_b.Finish(&cols[6]));
+    ML_RETURN_NOT_OK(k_b.Finish(&cols[7]));
+    ML_RETURN_NOT_OK(vwap_b.Finish(&cols[8]));
+    if (opt.notional) {
+      fields.push_back(arrow::field("notional", arrow::float64()));
+      cols.emplace_back();
+      ML_RETURN_NOT_OK(nt_b.Finish(&cols.back()));
+    }
+    auto schema =
+        arrow::schema(fields, arrow::key_value_metadata({"marketlake.interval"}, {opt.interval}));
+    bars.clear();
+    symbols.clear();
+    ids.clear();
+    seq = 0;
+    return arrow::Table::Make(schema, cols);
+  }
+};
+
+BarAggregator::BarAggregator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BarAggregator::~BarAggregator() = default;
+
+Result<std::unique_ptr<BarAggregator>> BarAggregator::Make(const BarOptions& options, Input input) {
+  auto impl = std::make_unique<Impl>();
+  impl->opt = options;
+  impl->input = input;
+  ML_ASSIGN_OR_RETURN(impl->interval, ParseBarInterval(options.interval));
+  if (impl->interval <= 0) {
+    return Error(ErrorCode::kInvalidArgument, "bar interval must be positive");
+  }
+  if (impl->interval >= kNanosPerDay) {
+    if (impl->interval != kNanosPerDay) {
+      return Error(ErrorCode::kNotImplemented,
+                   "bar interval '" + options.interval +
+                       "': multi-day bars are not supported (use 1d, then aggregate)");
+    }
+    impl->daily = true;
+    impl->cal = options.calendar != nullptr ? options.calendar : &UsEquitiesCalendar();
+  } else {
+    impl->cal = options.calendar;
+  }
+  return std::unique_ptr<BarAggregator>(new BarAggregator(std::move(impl)));
+}
+
+Status BarAggregator::Consume(const arrow::RecordBatch& batch) { return impl_->Consume(batch); }
+Result<std::shared_ptr<arrow::Table>> BarAggregator::Finish() { return impl_->Finish(); }
+int64_t BarAggregator::interval_nanos() const { return impl_->interval; }
+size_t BarAggregator::open_bars() const { return impl_->bars.size(); }
+
+Result<std::shared_ptr<arrow::Table>> AggregateReader(arrow::RecordBatchReader* reader,
+                                                      const BarOptions& options,
+                                                      BarAggregator::Input input) {
+  ML_ASSIGN_OR_RETURN(auto agg, BarAggregator::Make(options, input));
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ML_RETURN_NOT_OK(reader->ReadNext(&batch));
+    if (batch == nullptr) break;
+    ML_RETURN_NOT_OK(agg->Consume(*batch));
+  }
+  return agg->Finish();
+}
+
+namespace {
+Result<std::shared_ptr<arrow::Table>> AggregateTable(const arrow::Table& table,
+                                                     const BarOptions& options,
+                                                     BarAggregator::Input input) {
+  ML_ASSIGN_OR_RETURN(auto agg, BarAggregator::Make(options, input));
+  arrow::TableBatchReader reader(table);
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ML_RETURN_NOT_OK(reader.ReadNext(&batch));
+    if (batch == nullptr) break;
+    ML_RETURN_NOT_OK(agg->Consume(*batch));
+  }
+  return agg->Finish();
+}
+}  // namespace
+
+Result<std::shared_ptr<arrow::Table>> AggregateTrades(const arrow::Table& trades,
+                                                      const BarOptions& options) {
+  return AggregateTable(trades, options, BarAggregator::Input::kTrades);
+}
+Result<std::shared_ptr<arrow::Table>> AggregateBars(const arrow::Table& bars,
+                                                    const BarOptions& options) {
+  return AggregateTable(bars, options, BarAggregator::Input::kBars);
+}
+
+}  // namespace marketlake
