@@ -48,6 +48,9 @@ struct FileLayout {
   bool dictionary = true;
   std::vector<std::string> bloom_columns;
   parquet::Compression::type codec = parquet::Compression::SNAPPY;
+  bool data_page_v2 = false;
+  bool checksums = false;
+  bool store_schema = true;  // false: as written by engines that do not store ARROW:schema
 };
 
 std::shared_ptr<arrow::Buffer> WriteParquet(const arrow::Table& table, const FileLayout& layout) {
@@ -62,6 +65,8 @@ std::shared_ptr<arrow::Buffer> WriteParquet(const arrow::Table& table, const Fil
     b.disable_write_page_index();
   }
   if (!layout.statistics) b.disable_statistics();
+  if (layout.data_page_v2) b.data_page_version(parquet::ParquetDataPageVersion::V2);
+  if (layout.checksums) b.enable_page_checksum();
   if (!layout.dictionary) b.disable_dictionary();
   for (const auto& c : layout.bloom_columns) {
     parquet::BloomFilterOptions bloom;
@@ -69,7 +74,9 @@ std::shared_ptr<arrow::Buffer> WriteParquet(const arrow::Table& table, const Fil
     bloom.fpp = 0.01;
     b.enable_bloom_filter(c, bloom);
   }
-  auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  parquet::ArrowWriterProperties::Builder arrow_builder;
+  if (layout.store_schema) arrow_builder.store_schema();
+  auto arrow_props = arrow_builder.build();
   auto sink = Check(arrow::io::BufferOutputStream::Create());
   CheckOk(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink,
                                      layout.row_group_rows, b.build(), arrow_props));
@@ -365,19 +372,25 @@ TEST_F(TradesTest, NullsInPredicateColumn) {
 
 TEST(ScannerLayoutTest, WithoutPageIndexOrStatisticsNothingIsSkippedButRowsAreExact) {
   auto table = MakeTrades(40000, 3);
-  for (int variant = 0; variant < 4; ++variant) {
+  for (int variant = 0; variant < 7; ++variant) {
     FileLayout layout;
     layout.row_group_rows = 5000;
     layout.page_rows = 300;
-    layout.page_index = variant & 1;
-    layout.statistics = variant & 2;
-    layout.dictionary = variant != 0;
+    layout.page_index = variant >= 4 || (variant & 1);
+    layout.statistics = variant >= 4 || (variant & 2);
+    layout.dictionary = variant != 0 && variant != 5;
+    layout.data_page_v2 = variant == 4 || variant == 5;
+    layout.checksums = variant == 5;
+    layout.store_schema = variant != 6;
     layout.codec = variant == 3 ? parquet::Compression::ZSTD : parquet::Compression::UNCOMPRESSED;
     auto file = WriteParquet(*table, layout);
     SCOPED_TRACE(variant);
     auto s = ExpectSame(file, Options(kOneHour), "one hour");
     if (!layout.statistics) {
       EXPECT_EQ(s.row_groups_skipped_by_statistics, 0);
+    }
+    if (layout.statistics && layout.page_index) {
+      EXPECT_LT(s.pages_read * 4, s.pages_total);
     }
     if (!layout.statistics && !layout.page_index) {
       EXPECT_EQ(s.pages_read, s.pages_total);
