@@ -35,7 +35,8 @@
 // nights and weekends too (a 1s fill over a weekend is ~200k rows per symbol); combine with
 // a session filter to keep them out.
 //
-// Memory: one state (~100 bytes) per (symbol, bar) seen, independent of trades per bar.
+// Memory: one state (~100 bytes) per (symbol, bar) held, independent of trades per bar;
+// TakeCompleted() releases finished bars of a time-ordered stream.
 // Consume() hashes each symbol once per batch for dictionary columns (per distinct run for
 // strings); the row loop has no virtual calls or allocations except a new bar's state.
 #pragma once
@@ -79,6 +80,14 @@ class BarAggregator {
   Status Consume(const arrow::RecordBatch& batch);
   // All bars, ordered by (symbol, ts). The aggregator is reset afterwards.
   Result<std::shared_ptr<arrow::Table>> Finish();
+  // For streams: hands out (ordered by (symbol, ts)) and forgets the bars that end at or
+  // before `watermark_nanos` (bar start + interval; daily: the next local midnight), keeping
+  // memory to the open bars. The caller promises that later rows are not older than the
+  // watermark; rows that fall into a bar already handed out are dropped and counted in
+  // late_rows(). Fill continues across calls. Concatenating the results of TakeCompleted()
+  // calls and Finish() gives the same bars as one Finish(), ordered by time chunk then symbol.
+  Result<std::shared_ptr<arrow::Table>> TakeCompleted(int64_t watermark_nanos);
+  int64_t late_rows() const;
 
   int64_t interval_nanos() const;
   size_t open_bars() const;  // states held

@@ -51,6 +51,10 @@ struct SymbolState {
   std::unordered_map<int64_t, uint32_t> buckets;
   int64_t last_bucket = std::numeric_limits<int64_t>::min();
   uint32_t last_index = 0;
+  // The last bar handed out by TakeCompleted() (rows for it or earlier ones are late).
+  bool emitted = false;
+  int64_t emitted_bucket = std::numeric_limits<int64_t>::min();
+  double emitted_close = 0;
 };
 
 Result<std::shared_ptr<arrow::Array>> Column(const arrow::RecordBatch& batch,
@@ -84,6 +88,7 @@ struct BarAggregator::Impl {
   std::vector<SymbolState> symbols;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
   int64_t seq = 0;
+  int64_t late = 0;
 
   uint32_t SymbolId(std::string_view s) {
     auto it = ids.find(s);
@@ -229,6 +234,10 @@ struct BarAggregator::Impl {
       } else {
         bucket = FloorDiv(t, interval) * interval;
       }
+      if (symbols[sym].emitted && bucket <= symbols[sym].emitted_bucket) {
+        ++late;
+        continue;
+      }
       BarState& b = StateFor(sym, bucket);
       if (t < b.open_ts || (t == b.open_ts && row_seq < b.open_seq)) {
         b.open_ts = t;
@@ -259,7 +268,13 @@ struct BarAggregator::Impl {
     return Status::OK();
   }
 
-  Result<std::shared_ptr<arrow::Table>> Finish() {
+  int64_t BucketEnd(int64_t bucket) const {
+    return daily ? cal->LocalToUtcNanos(static_cast<int32_t>(bucket + 1), 0) : bucket + interval;
+  }
+
+  // Bars ending at or before `watermark` (all bars for INT64_MAX), ordered by (symbol, ts);
+  // they leave memory.
+  Result<std::shared_ptr<arrow::Table>> Emit(int64_t watermark) {
     arrow::StringBuilder sym_b;
     arrow::TimestampBuilder ts_b(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
                                  arrow::default_memory_pool());
@@ -284,21 +299,27 @@ struct BarAggregator::Impl {
       ML_RETURN_NOT_OK(vwap_b.AppendNull());
       return nt_b.AppendNull();
     };
+    const bool everything = watermark == std::numeric_limits<int64_t>::max();
     std::vector<uint32_t> idx;
+    std::vector<char> taken(everything ? 0 : bars.size(), 0);
     for (uint32_t s : order) {
-      const SymbolState& st = symbols[s];
+      SymbolState& st = symbols[s];
       idx.clear();
-      for (const auto& [bucket, i] : st.buckets) idx.push_back(i);
+      for (const auto& [bucket, i] : st.buckets) {
+        if (everything || BucketEnd(bucket) <= watermark) idx.push_back(i);
+      }
       std::sort(idx.begin(), idx.end(),
                 [&](uint32_t a, uint32_t b) { return bars[a].bucket < bars[b].bucket; });
       for (size_t j = 0; j < idx.size(); ++j) {
         const BarState& b = bars[idx[j]];
-        if (opt.fill && j > 0) {
-          const BarState& prev = bars[idx[j - 1]];
+        if (!everything) taken[idx[j]] = 1;
+        if (opt.fill && (j > 0 || st.emitted)) {
+          const int64_t prev_bucket = j > 0 ? bars[idx[j - 1]].bucket : st.emitted_bucket;
+          const double prev_close = j > 0 ? bars[idx[j - 1]].close : st.emitted_close;
           int64_t step = daily ? 1 : interval;
-          for (int64_t x = prev.bucket + step; x < b.bucket; x += step) {
+          for (int64_t x = prev_bucket + step; x < b.bucket; x += step) {
             if (daily && !cal->IsTradingDay(static_cast<int32_t>(x))) continue;
-            ML_RETURN_NOT_OK(emit_fill(st.name, x, prev.close));
+            ML_RETURN_NOT_OK(emit_fill(st.name, x, prev_close));
           }
         }
         ML_RETURN_NOT_OK(sym_b.Append(st.name));
@@ -316,6 +337,11 @@ struct BarAggregator::Impl {
           ML_RETURN_NOT_OK(vwap_b.AppendNull());
         }
         ML_RETURN_NOT_OK(nt_b.Append(notional));
+      }
+      if (!idx.empty()) {
+        st.emitted = true;
+        st.emitted_bucket = bars[idx.back()].bucket;
+        st.emitted_close = bars[idx.back()].close;
       }
     }
     std::vector<std::shared_ptr<arrow::Field>> fields = {
@@ -345,10 +371,35 @@ struct BarAggregator::Impl {
     }
     auto schema =
         arrow::schema(fields, arrow::key_value_metadata({"marketlake.interval"}, {opt.interval}));
-    bars.clear();
-    symbols.clear();
-    ids.clear();
-    seq = 0;
+    if (everything) {
+      bars.clear();
+      symbols.clear();
+      ids.clear();
+      seq = 0;
+      late = 0;
+    } else {
+      // Keep the open bars only.
+      std::vector<BarState> kept;
+      std::vector<uint32_t> remap(bars.size());
+      for (size_t i = 0; i < bars.size(); ++i) {
+        if (!taken[i]) {
+          remap[i] = static_cast<uint32_t>(kept.size());
+          kept.push_back(bars[i]);
+        }
+      }
+      for (SymbolState& st : symbols) {
+        for (auto it = st.buckets.begin(); it != st.buckets.end();) {
+          if (taken[it->second]) {
+            it = st.buckets.erase(it);
+          } else {
+            it->second = remap[it->second];
+            ++it;
+          }
+        }
+        st.last_bucket = std::numeric_limits<int64_t>::min();
+      }
+      bars.swap(kept);
+    }
     return arrow::Table::Make(schema, cols);
   }
 };
@@ -379,7 +430,14 @@ Result<std::unique_ptr<BarAggregator>> BarAggregator::Make(const BarOptions& opt
 }
 
 Status BarAggregator::Consume(const arrow::RecordBatch& batch) { return impl_->Consume(batch); }
-Result<std::shared_ptr<arrow::Table>> BarAggregator::Finish() { return impl_->Finish(); }
+Result<std::shared_ptr<arrow::Table>> BarAggregator::Finish() {
+  return impl_->Emit(std::numeric_limits<int64_t>::max());
+}
+Result<std::shared_ptr<arrow::Table>> BarAggregator::TakeCompleted(int64_t watermark_nanos) {
+  if (watermark_nanos == std::numeric_limits<int64_t>::max()) --watermark_nanos;
+  return impl_->Emit(watermark_nanos);
+}
+int64_t BarAggregator::late_rows() const { return impl_->late; }
 int64_t BarAggregator::interval_nanos() const { return impl_->interval; }
 size_t BarAggregator::open_bars() const { return impl_->bars.size(); }
 
