@@ -12,6 +12,7 @@
 #include "command.h"
 #include "marketlake/config.h"
 #include "marketlake/filesystem.h"
+#include "marketlake/s3_output_stream.h"
 
 namespace marketlake::cli {
 
@@ -70,6 +71,19 @@ int main(int argc, char** argv) {
     if (cmd != nullptr && cmd->parsed() && run) {
       status = run();
       break;
+    }
+  }
+  if (marketlake::cli::Globals().verbose) {
+    // Counters of marketlake's own S3 client (SSE/storage-class writes, conditional writes);
+    // Arrow's S3 requests are not counted (Arrow offers no hook). Numbers and store labels
+    // only, never credentials.
+    for (const auto& [store, m] : marketlake::StoreRequestMetrics()) {
+      fmt::print(stderr,
+                 "marketlake: s3 requests [{}]: requests={} errors={} retries={} bytes_out={} "
+                 "bytes_in={} latency_mean_ms={:.2f} latency_max_ms={:.2f}\n",
+                 store, m.requests, m.errors, m.retries, m.bytes_out, m.bytes_in,
+                 m.requests == 0 ? 0.0 : m.latency_sum_us / 1000.0 / m.requests,
+                 m.latency_max_us / 1000.0);
     }
   }
   marketlake::FinalizeFilesystems();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "marketlake/credentials.h"
+#include "marketlake/s3_output_stream.h"
 
 namespace marketlake {
 namespace {
@@ -144,6 +145,10 @@ Result<Location> ResolveObjectStore(const SourceConfig& source, std::string_view
                      : options.scheme + "://" + options.endpoint_override;
   loc.region = options.region;
   loc.path = JoinKey(source.bucket, JoinKey(source.prefix, key));
+  loc.sse = source.sse;
+  loc.kms_key_id = source.kms_key_id;
+  loc.storage_class = source.storage_class;
+  loc.retry_max_attempts = source.retry.max_attempts;
   return loc;
 }
 
@@ -279,19 +284,9 @@ Result<arrow::fs::S3Options> MakeS3Options(const SourceConfig& source, const Env
   if (source.retry.request_timeout >= 0) options.request_timeout = source.retry.request_timeout;
   // Arrow 26's S3 writer passes only ACL, Cache-Control, Content-Type, Content-Language,
   // Content-Encoding and Expires from metadata: SSE-S3/SSE-KMS and storage class cannot be
-  // requested per object. Refuse writes rather than write unencrypted or in the wrong class.
-  if (refusal != nullptr) {
-    refusal->clear();
-    if (!source.sse.empty()) {
-      *refusal = "source '" + source.name + "' asks for sse: " + source.sse +
-                 ", which Arrow 26's S3 writer cannot request per object; configure it as the "
-                 "bucket's default encryption and remove 'sse' from the source";
-    } else if (!source.storage_class.empty()) {
-      *refusal = "source '" + source.name + "' asks for storage_class: " + source.storage_class +
-                 ", which Arrow 26's S3 writer cannot set; use a bucket lifecycle rule and "
-                 "remove 'storage_class' from the source";
-    }
-  }
+  // requested per object through it. Such sources are written by marketlake's own
+  // multipart writer instead (OpenOutputStream, s3_output_stream.h), so nothing is refused.
+  if (refusal != nullptr) refusal->clear();
   return options;
 }
 
@@ -459,6 +454,10 @@ Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(const Location
     if (slash != std::string::npos && slash > 0) {
       (void)loc.fs->CreateDir(loc.path.substr(0, slash), /*recursive=*/true);
     }
+  }
+  if (loc.kind == "s3" && (!loc.sse.empty() || !loc.storage_class.empty())) {
+    // Arrow's writer cannot send SSE or storage-class headers; ours can.
+    return OpenS3OutputStream(loc);
   }
   auto out = loc.fs->OpenOutputStream(loc.path);
   if (!out.ok()) return WithContext(out.status(), loc.display);

@@ -258,21 +258,19 @@ TEST(ResolvePlace, GcsWithoutHmacKeysUsesArrowsNativeFilesystem) {
   EXPECT_FALSE(S3AccessFor(*loc).ok());
 }
 
-TEST(S3OptionsFromSource, UnsupportedWriteOptionsRefuseWrites) {
+TEST(S3OptionsFromSource, SseAndStorageClassGoThroughMarketlakesWriter) {
   Config config = TestConfig();
   auto loc = ResolveLocation("enc:x.parquet", config, Env({}));
   ASSERT_TRUE(loc.ok()) << loc.status().ToString();
-  EXPECT_NE(loc->write_refusal.find("sse"), std::string::npos);
-  auto out = OpenOutputStream(*loc);
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(CodeOf(out.status()), ErrorCode::kNotImplemented);
-  EXPECT_NE(out.status().message().find("enc:x.parquet"), std::string::npos);
+  // No longer refused: OpenOutputStream uses the multipart writer (s3_output_stream.h).
+  EXPECT_TRUE(loc->write_refusal.empty());
+  EXPECT_FALSE(loc->sse.empty());
 
   SourceConfig cls = *config.FindSource("aws");
   cls.storage_class = "GLACIER";
   std::string creds, refusal;
   ASSERT_TRUE(MakeS3Options(cls, Env({}), false, &creds, &refusal).ok());
-  EXPECT_NE(refusal.find("storage_class"), std::string::npos);
+  EXPECT_TRUE(refusal.empty());
 }
 
 }  // namespace

@@ -1,0 +1,410 @@
+// marketlake's multipart S3 writer (s3_output_stream.h): against an in-memory fake client
+// (part boundaries, bounded concurrency, abort on every failure path) and against moto's
+// server (byte-exact multi-part objects, SSE and storage class reported by HeadObject).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "marketlake/object_client.h"
+#include "marketlake/s3_output_stream.h"
+#include "marketlake/store/http_transport.h"
+
+extern char** environ;
+
+namespace marketlake {
+namespace {
+
+constexpr int64_t kMiB = 1 << 20;
+
+std::string Pattern(size_t n, uint32_t seed = 1) {
+  std::string s(n, '\0');
+  uint32_t x = seed;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// An in-memory ObjectClient with multipart support, concurrency accounting and failure
+// injection.
+class FakeMultipartClient : public ObjectClient {
+ public:
+  Result<PutResult> PutObject(std::string_view bucket, std::string_view key, std::string_view body,
+                              const PutOptions& options) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++puts_;
+    objects_[std::string(bucket) + "/" + std::string(key)] = std::string(body);
+    last_options_ = options;
+    return PutResult{"\"etag\"", "", ""};
+  }
+  Result<GetResult> GetObject(std::string_view, std::string_view,
+                              std::optional<ByteRange>) override {
+    return Error(ErrorCode::kNotImplemented, "fake");
+  }
+  Result<ObjectInfo> HeadObject(std::string_view, std::string_view) override {
+    return Error(ErrorCode::kNotImplemented, "fake");
+  }
+  Status DeleteObject(std::string_view, std::string_view) override { return Status::OK(); }
+
+  Result<std::string> CreateMultipartUpload(std::string_view, std::string_view,
+                                            const PutOptions& options) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_options_ = options;
+    ++creates_;
+    if (fail_create_) return Error(ErrorCode::kIOError, "injected create failure");
+    return std::string("upload-1");
+  }
+  Result<std::string> UploadPart(std::string_view, std::string_view, std::string_view,
+                                 int part_number, std::string_view body) override {
+    const int now = ++in_flight_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      max_in_flight_ = std::max(max_in_flight_, now);
+    }
+    std::this_thread::sleep_for(part_delay_);
+    --in_flight_;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (part_number == fail_part_) return Error(ErrorCode::kIOError, "injected part failure");
+    parts_[part_number] = std::string(body);
+    return "\"p" + std::to_string(part_number) + "\"";
+  }
+  Result<PutResult> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                            std::string_view,
+                                            const std::vector<CompletedPart>& parts) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++completes_;
+    std::string all;
+    int expect = 1;
+    for (const auto& p : parts) {
+      if (p.part_number != expect++ || p.etag != "\"p" + std::to_string(p.part_number) + "\"") {
+        return Error(ErrorCode::kInvalidArgument, "bad part list");
+      }
+      all += parts_[p.part_number];
+    }
+    part_count_ = static_cast<int>(parts.size());
+    objects_[std::string(bucket) + "/" + std::string(key)] = all;
+    return PutResult{"\"multi\"", "", ""};
+  }
+  Status AbortMultipartUpload(std::string_view, std::string_view, std::string_view) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++aborts_;
+    parts_.clear();
+    return Status::OK();
+  }
+
+  std::mutex mu_;
+  std::map<std::string, std::string> objects_;
+  std::map<int, std::string> parts_;
+  PutOptions last_options_;
+  int puts_ = 0, creates_ = 0, completes_ = 0, aborts_ = 0, part_count_ = 0;
+  int fail_part_ = 0;
+  bool fail_create_ = false;
+  std::atomic<int> in_flight_{0};
+  int max_in_flight_ = 0;
+  std::chrono::milliseconds part_delay_{0};
+};
+
+S3WriteOptions FiveMiBParts(int in_flight = 4) {
+  S3WriteOptions o;
+  o.part_size = 5 * kMiB;
+  o.max_in_flight = in_flight;
+  return o;
+}
+
+// Writes `data` in uneven chunks.
+Status WriteChunked(arrow::io::OutputStream& out, const std::string& data) {
+  size_t pos = 0, step = 1;
+  while (pos < data.size()) {
+    const size_t n = std::min(data.size() - pos, step * 977 * 1024 + 13);
+    ML_RETURN_NOT_OK(out.Write(data.data() + pos, static_cast<int64_t>(n)));
+    pos += n;
+    step = step % 5 + 1;
+  }
+  return Status::OK();
+}
+
+TEST(S3OutputStream, SmallObjectIsOnePutWithWriteOptions) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  S3WriteOptions opts = FiveMiBParts();
+  opts.put.sse = ServerSideEncryption::kAwsKms;
+  opts.put.kms_key_id = "key-1";
+  opts.put.storage_class = "STANDARD_IA";
+  auto out = OpenS3OutputStream(fake, "b", "k", opts, "s3://b/k");
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::string data = Pattern(1000);
+  ASSERT_TRUE((*out)->Write(data.data(), data.size()).ok());
+  EXPECT_EQ(*(*out)->Tell(), 1000);
+  EXPECT_TRUE(fake->objects_.empty()) << "nothing visible before Close";
+  ASSERT_TRUE((*out)->Close().ok());
+  EXPECT_EQ(fake->puts_, 1);
+  EXPECT_EQ(fake->creates_, 0);
+  EXPECT_EQ(fake->objects_["b/k"], data);
+  EXPECT_EQ(fake->last_options_.sse, ServerSideEncryption::kAwsKms);
+  EXPECT_EQ(fake->last_options_.kms_key_id, "key-1");
+  EXPECT_EQ(fake->last_options_.storage_class, "STANDARD_IA");
+}
+
+TEST(S3OutputStream, PartSizeBelowMinimumIsRaisedAndPartsAreExact) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  S3WriteOptions opts = FiveMiBParts();
+  opts.part_size = 1024;  // raised to 5 MiB
+  opts.put.sse = ServerSideEncryption::kAes256;
+  auto out = OpenS3OutputStream(fake, "b", "k", opts, "s3://b/k");
+  ASSERT_TRUE(out.ok());
+  const std::string data = Pattern(3 * 5 * kMiB + 12345, 7);
+  ASSERT_TRUE(WriteChunked(**out, data).ok());
+  ASSERT_TRUE((*out)->Close().ok());
+  EXPECT_TRUE((*out)->closed());
+  EXPECT_EQ(fake->creates_, 1);
+  EXPECT_EQ(fake->completes_, 1);
+  EXPECT_EQ(fake->part_count_, 4);
+  EXPECT_EQ(fake->parts_[1].size(), static_cast<size_t>(5 * kMiB));
+  EXPECT_EQ(fake->parts_[4].size(), 12345u);
+  EXPECT_EQ(fake->objects_["b/k"], data);
+  EXPECT_EQ(fake->last_options_.sse, ServerSideEncryption::kAes256);
+  EXPECT_EQ(fake->aborts_, 0);
+}
+
+TEST(S3OutputStream, ConcurrencyIsBounded) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  fake->part_delay_ = std::chrono::milliseconds(60);
+  auto out = OpenS3OutputStream(fake, "b", "k", FiveMiBParts(3), "s3://b/k");
+  ASSERT_TRUE(out.ok());
+  const std::string data = Pattern(10 * 5 * kMiB);
+  ASSERT_TRUE(WriteChunked(**out, data).ok());
+  ASSERT_TRUE((*out)->Close().ok());
+  EXPECT_EQ(fake->objects_["b/k"], data);
+  EXPECT_LE(fake->max_in_flight_, 3);
+  EXPECT_GE(fake->max_in_flight_, 2) << "parts should upload concurrently";
+}
+
+TEST(S3OutputStream, FailedPartAbortsAndLeavesNothing) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  fake->fail_part_ = 2;
+  auto out = OpenS3OutputStream(fake, "b", "k", FiveMiBParts(2), "s3://b/k");
+  ASSERT_TRUE(out.ok());
+  const std::string data = Pattern(6 * 5 * kMiB);
+  Status st = WriteChunked(**out, data);
+  if (st.ok()) st = (*out)->Close();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("injected part failure"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("s3://b/k"), std::string::npos) << st;
+  if (!(*out)->closed()) {
+    EXPECT_FALSE((*out)->Close().ok());
+  }
+  EXPECT_EQ(fake->aborts_, 1);
+  EXPECT_EQ(fake->completes_, 0);
+  EXPECT_TRUE(fake->objects_.empty());
+}
+
+TEST(S3OutputStream, FailedCreateNeverPublishesAPartialObject) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  fake->fail_create_ = true;
+  auto out = OpenS3OutputStream(fake, "b", "k", FiveMiBParts(), "s3://b/k");
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(WriteChunked(**out, Pattern(6 * kMiB)).ok());
+  EXPECT_FALSE((*out)->Close().ok());
+  EXPECT_EQ(fake->puts_, 0);
+  EXPECT_TRUE(fake->objects_.empty());
+}
+
+TEST(S3OutputStream, AbortAndDestructionWithoutCloseAbort) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  {
+    auto out = OpenS3OutputStream(fake, "b", "k", FiveMiBParts(), "s3://b/k");
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(WriteChunked(**out, Pattern(12 * kMiB)).ok());
+    ASSERT_TRUE((*out)->Abort().ok());
+    EXPECT_TRUE((*out)->closed());
+    EXPECT_FALSE((*out)->Write("x", 1).ok());
+  }
+  EXPECT_EQ(fake->aborts_, 1);
+  {
+    auto out = OpenS3OutputStream(fake, "b", "k", FiveMiBParts(), "s3://b/k");
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(WriteChunked(**out, Pattern(12 * kMiB)).ok());
+  }  // destroyed without Close
+  EXPECT_EQ(fake->aborts_, 2);
+  EXPECT_EQ(fake->completes_, 0);
+  EXPECT_TRUE(fake->objects_.empty());
+}
+
+std::string MotoServerPath() {
+  if (const char* env = std::getenv("ML_MOTO_SERVER")) return env;
+  // ML_TEST_DATA_DIR is <repo>/tests/data; the pinned venv is <repo>/.venv.
+  return std::string(ML_TEST_DATA_DIR) + "/../../.venv/bin/moto_server";
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool CanConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+class MultipartMotoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string moto = MotoServerPath();
+    if (!std::filesystem::exists(moto)) {
+      skip_reason_ = "moto_server not found at " + moto +
+                     " (pip install 'moto[server]' or set ML_MOTO_SERVER)";
+      return;
+    }
+    port_ = FreePort();
+    const std::string port = std::to_string(port_);
+    const char* argv[] = {moto.c_str(), "-H", "127.0.0.1", "-p", port.c_str(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    const int rc = posix_spawn(&pid_, moto.c_str(), &actions, nullptr,
+                               const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      skip_reason_ = "could not start " + moto;
+      pid_ = 0;
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!CanConnect(port_)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        FAIL() << "moto_server did not listen on port " << port_ << " within 30s";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // Create the bucket (moto does not check signatures, so a bare PUT will do).
+    auto transport = internal::MakeCurlTransport({});
+    internal::HttpRequest req;
+    req.method = "PUT";
+    req.url = Endpoint() + "/" + kBucket;
+    auto resp = transport->Send(req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->status, 200) << resp->body;
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      pid_ = 0;
+    }
+  }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    S3ClientOptions options;
+    options.endpoint = Endpoint();
+    options.provider = StoreProvider::kGeneric;
+    options.request_timeout = std::chrono::milliseconds(10000);
+    metrics_ = std::make_shared<RequestMetrics>();
+    auto c = MakeS3ObjectClient(options, {"testing", "testing-secret", "", "us-east-1"}, metrics_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    client_ = std::move(c).ValueUnsafe();
+  }
+
+  static std::string Endpoint() { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string Key(const std::string& name) const {
+    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" +
+           name;
+  }
+
+  static constexpr char kBucket[] = "ml-multipart-test";
+  static inline pid_t pid_ = 0;
+  static inline int port_ = 0;
+  static inline std::string skip_reason_;
+  std::shared_ptr<RequestMetrics> metrics_;
+  std::unique_ptr<ObjectClient> client_;
+};
+
+TEST_F(MultipartMotoTest, MultipartWithKmsAndStorageClassIsByteExact) {
+  std::shared_ptr<ObjectClient> client(std::move(client_));
+  S3WriteOptions opts = FiveMiBParts(2);
+  opts.put.sse = ServerSideEncryption::kAwsKms;
+  opts.put.kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/ml-test";
+  opts.put.storage_class = "STANDARD_IA";
+  const std::string key = Key("big.bin");
+  auto out = OpenS3OutputStream(client, kBucket, key, opts, "s3://bucket/big.bin");
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::string data = Pattern(3 * 5 * kMiB + 777, 3);
+  ASSERT_TRUE(WriteChunked(**out, data).ok());
+  EXPECT_EQ(CodeOf(client->HeadObject(kBucket, key).status()), ErrorCode::kNotFound)
+      << "invisible before Close";
+  ASSERT_TRUE((*out)->Close().ok());
+  auto got = client->GetObject(kBucket, key, std::nullopt);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->data == data) << "object differs from what was written";
+  auto head = client->HeadObject(kBucket, key);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->server_side_encryption, "aws:kms");
+  EXPECT_EQ(head->kms_key_id, opts.put.kms_key_id);
+  EXPECT_EQ(head->storage_class, "STANDARD_IA");
+  // create + 4 parts + complete, then get and two heads.
+  EXPECT_GE(metrics_->Snapshot().requests, 6u);
+}
+
+TEST_F(MultipartMotoTest, SmallObjectWithAes256) {
+  std::shared_ptr<ObjectClient> client(std::move(client_));
+  S3WriteOptions opts = FiveMiBParts();
+  opts.put.sse = ServerSideEncryption::kAes256;
+  const std::string key = Key("small.bin");
+  auto out = OpenS3OutputStream(client, kBucket, key, opts, "s3://bucket/small.bin");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->Write("hello", 5).ok());
+  ASSERT_TRUE((*out)->Close().ok());
+  auto head = client->HeadObject(kBucket, key);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->size, 5u);
+  EXPECT_EQ(head->server_side_encryption, "AES256");
+}
+
+TEST_F(MultipartMotoTest, AbortLeavesNoObject) {
+  std::shared_ptr<ObjectClient> client(std::move(client_));
+  const std::string key = Key("aborted.bin");
+  auto out = OpenS3OutputStream(client, kBucket, key, FiveMiBParts(), "s3://bucket/a.bin");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(WriteChunked(**out, Pattern(11 * kMiB)).ok());
+  ASSERT_TRUE((*out)->Abort().ok());
+  EXPECT_EQ(CodeOf(client->HeadObject(kBucket, key).status()), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace marketlake
