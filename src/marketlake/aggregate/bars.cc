@@ -25,6 +25,7 @@ constexpr int64_t kNanosPerDay = 86400LL * 1'000'000'000LL;
 
 struct BarState {
   int64_t bucket;  // bar start ns (intraday) or local day number (daily)
+  uint32_t sym;
   int64_t open_ts, open_seq, close_ts, close_seq;
   double open, high, low, close;
   int64_t volume, count;
@@ -41,6 +42,53 @@ struct BarState {
   }
 };
 
+// (symbol, bucket) -> bar index: open addressing, linear probing, no per-entry allocation.
+class BarIndex {
+ public:
+  static constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
+  // The index stored for (sym, bucket), or inserts `fresh` and returns it.
+  uint32_t FindOrInsert(uint32_t sym, int64_t bucket, uint32_t fresh) {
+    if ((used_ + 1) * 2 > slots_.size()) Grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(sym, bucket) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.index == kEmpty) {
+        slot = Slot{bucket, sym, fresh};
+        ++used_;
+        return fresh;
+      }
+      if (slot.bucket == bucket && slot.sym == sym) return slot.index;
+    }
+  }
+  void Clear() {
+    slots_.clear();
+    used_ = 0;
+  }
+
+ private:
+  struct Slot {
+    int64_t bucket = 0;
+    uint32_t sym = 0;
+    uint32_t index = kEmpty;
+  };
+  static size_t Hash(uint32_t sym, int64_t bucket) {
+    uint64_t h = static_cast<uint64_t>(bucket) * 0x9E3779B97F4A7C15ULL ^
+                 (static_cast<uint64_t>(sym) * 0xC2B2AE3D27D4EB4FULL);
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+  void Grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    used_ = 0;
+    for (const Slot& s : old) {
+      if (s.index != kEmpty) FindOrInsert(s.sym, s.bucket, s.index);
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -48,7 +96,7 @@ struct StringHash {
 
 struct SymbolState {
   std::string name;
-  std::unordered_map<int64_t, uint32_t> buckets;
+  std::vector<uint32_t> bar_ids;  // indices into the bar states, in creation order
   int64_t last_bucket = std::numeric_limits<int64_t>::min();
   uint32_t last_index = 0;
   // The last bar handed out by TakeCompleted() (rows for it or earlier ones are late).
@@ -86,6 +134,7 @@ struct BarAggregator::Impl {
   const TradingCalendar* cal = nullptr;
   std::vector<BarState> bars;
   std::vector<SymbolState> symbols;
+  BarIndex index;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
   int64_t seq = 0;
   int64_t late = 0;
@@ -147,10 +196,13 @@ struct BarAggregator::Impl {
   BarState& StateFor(uint32_t sym, int64_t bucket) {
     SymbolState& s = symbols[sym];
     if (s.last_bucket == bucket) return bars[s.last_index];
-    auto [it, inserted] = s.buckets.emplace(bucket, static_cast<uint32_t>(bars.size()));
-    if (inserted) {
+    const uint32_t fresh = static_cast<uint32_t>(bars.size());
+    const uint32_t found = index.FindOrInsert(sym, bucket, fresh);
+    if (found == fresh) {
       BarState b{};
       b.bucket = bucket;
+      b.sym = sym;
+      s.bar_ids.push_back(fresh);
       b.open_ts = std::numeric_limits<int64_t>::max();
       b.close_ts = std::numeric_limits<int64_t>::min();
       b.high = -std::numeric_limits<double>::infinity();
@@ -158,8 +210,8 @@ struct BarAggregator::Impl {
       bars.push_back(b);
     }
     s.last_bucket = bucket;
-    s.last_index = it->second;
-    return bars[it->second];
+    s.last_index = found;
+    return bars[found];
   }
 
   Status Consume(const arrow::RecordBatch& batch) {
@@ -305,11 +357,13 @@ struct BarAggregator::Impl {
     for (uint32_t s : order) {
       SymbolState& st = symbols[s];
       idx.clear();
-      for (const auto& [bucket, i] : st.buckets) {
-        if (everything || BucketEnd(bucket) <= watermark) idx.push_back(i);
+      for (uint32_t i : st.bar_ids) {
+        if (everything || BucketEnd(bars[i].bucket) <= watermark) idx.push_back(i);
       }
-      std::sort(idx.begin(), idx.end(),
-                [&](uint32_t a, uint32_t b) { return bars[a].bucket < bars[b].bucket; });
+      auto by_bucket = [&](uint32_t a, uint32_t b) { return bars[a].bucket < bars[b].bucket; };
+      if (!std::is_sorted(idx.begin(), idx.end(), by_bucket)) {
+        std::sort(idx.begin(), idx.end(), by_bucket);
+      }
       for (size_t j = 0; j < idx.size(); ++j) {
         const BarState& b = bars[idx[j]];
         if (!everything) taken[idx[j]] = 1;
@@ -375,6 +429,7 @@ struct BarAggregator::Impl {
       bars.clear();
       symbols.clear();
       ids.clear();
+      index.Clear();
       seq = 0;
       late = 0;
     } else {
@@ -388,17 +443,16 @@ struct BarAggregator::Impl {
         }
       }
       for (SymbolState& st : symbols) {
-        for (auto it = st.buckets.begin(); it != st.buckets.end();) {
-          if (taken[it->second]) {
-            it = st.buckets.erase(it);
-          } else {
-            it->second = remap[it->second];
-            ++it;
-          }
+        size_t w = 0;
+        for (uint32_t i : st.bar_ids) {
+          if (!taken[i]) st.bar_ids[w++] = remap[i];
         }
+        st.bar_ids.resize(w);
         st.last_bucket = std::numeric_limits<int64_t>::min();
       }
       bars.swap(kept);
+      index.Clear();
+      for (uint32_t i = 0; i < bars.size(); ++i) index.FindOrInsert(bars[i].sym, bars[i].bucket, i);
     }
     return arrow::Table::Make(schema, cols);
   }

@@ -64,7 +64,9 @@ TEST(Calendar, Lists2024) {
     std::string d = FormatDateDays(day);
     if (d.rfind("2024", 0) != 0) continue;
     (close < 0 ? holidays : early).push_back(d);
-    if (close >= 0) EXPECT_EQ(close, 13 * 60);
+    if (close >= 0) {
+      EXPECT_EQ(close, 13 * 60);
+    }
   }
   EXPECT_EQ(holidays, (std::vector<std::string>{
                           "2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27",
