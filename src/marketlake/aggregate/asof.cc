@@ -88,21 +88,21 @@ Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const a
   }
 
   // Merge.
-  const Side& L = sides[0];
-  const Side& R = sides[1];
+  const Side& lhs = sides[0];
+  const Side& rhs = sides[1];
   std::vector<int64_t> match(left.num_rows(), -1);
   size_t r = 0;
-  for (int64_t l : L.order) {
-    const uint32_t lk = L.key[l];
-    const int64_t lt = L.time[l];
-    while (r < R.order.size() &&
-           (R.key[R.order[r]] < lk || (R.key[R.order[r]] == lk && R.time[R.order[r]] <= lt))) {
+  for (int64_t l : lhs.order) {
+    const uint32_t lk = lhs.key[l];
+    const int64_t lt = lhs.time[l];
+    while (r < rhs.order.size() && (rhs.key[rhs.order[r]] < lk || (rhs.key[rhs.order[r]] == lk &&
+                                                                   rhs.time[rhs.order[r]] <= lt))) {
       ++r;
     }
     if (r == 0) continue;
-    const int64_t cand = R.order[r - 1];
-    if (R.key[cand] != lk) continue;
-    if (options.tolerance_nanos && lt - R.time[cand] > *options.tolerance_nanos) continue;
+    const int64_t cand = rhs.order[r - 1];
+    if (rhs.key[cand] != lk) continue;
+    if (options.tolerance_nanos && lt - rhs.time[cand] > *options.tolerance_nanos) continue;
     match[l] = cand;
   }
   arrow::Int64Builder ib;
