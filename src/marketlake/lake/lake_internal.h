@@ -1,0 +1,34 @@
+// Internal helpers shared by the lake's .cc files. Not a public header.
+#pragma once
+
+#include <arrow/record_batch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "marketlake/lake.h"
+#include "marketlake/status.h"
+
+namespace marketlake {
+
+struct Civil {
+  int64_t year;
+  int month;
+  int day;
+};
+Civil LakeCivilFromDays(int64_t days);
+int64_t LakeDaysFromCivil(int64_t year, int month, int day);
+
+// The range name a symbol falls in (ranges sorted, first lower bound "").
+const std::string& RangeOf(const std::vector<SymbolRange>& ranges, std::string_view symbol);
+std::string BucketValue(uint64_t bucket);
+// kInvalidArgument unless `spec` survives its text form.
+Status ValidateSpec(const PartitionSpec& spec);
+// Stable sort by (symbol, ts), using whichever of the two columns exist.
+Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
+    const std::shared_ptr<arrow::RecordBatch>& batch);
+
+}  // namespace marketlake
