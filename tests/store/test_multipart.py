@@ -160,3 +160,29 @@ def test_parts_in_flight_are_bounded(moto_endpoint, boto, fault_proxy, tmp_path)
     assert p.returncode == 0, p.stderr
     assert boto.get_object(Bucket=BUCKET, Key=f"{prefix}/big.bin")["Body"].read() == data
     assert 2 <= state["max"] <= 3, state
+
+
+def test_lost_completion_response_is_recognised(moto_endpoint, boto, fault_proxy, tmp_path):
+    """The completion reaches moto but the connection breaks before the answer: the retry
+    gets NoSuchUpload, and the writer recognises its object by the multipart ETag."""
+    prefix = "mp-lost-complete"
+    config = write_config(tmp_path / "ml.yaml", fault_proxy.endpoint, "    sse: AES256\n", prefix)
+    original = fault_proxy._next_fault
+    state = {"done": False}
+
+    def reset_first_completion(method, path):
+        fault = original(method, path)
+        if method == "POST" and "uploadId=" in path and not state["done"]:
+            state["done"] = True
+            return "reset"
+        return fault
+
+    fault_proxy._next_fault = reset_first_completion
+    data = os.urandom(2 * 5 * MiB + 1)
+    (tmp_path / "big.bin").write_bytes(data)
+    p = cp(config, tmp_path / "big.bin", "enc:big.bin", MARKETLAKE_S3_PART_SIZE=str(5 * MiB))
+    assert p.returncode == 0, p.stderr
+    assert state["done"]
+    assert boto.get_object(Bucket=BUCKET, Key=f"{prefix}/big.bin")["Body"].read() == data
+    posts = [path for m, path, _ in fault_proxy.requests() if m == "POST" and "uploadId=" in path]
+    assert len(posts) == 2, posts

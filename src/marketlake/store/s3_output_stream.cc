@@ -3,9 +3,11 @@
 #include "marketlake/s3_output_stream.h"
 
 #include <arrow/buffer.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -94,6 +96,11 @@ class S3OutputStream final : public arrow::io::OutputStream {
         for (const auto& [n, etag] : etags_) parts.push_back({n, etag});
       }
       auto done = client_->CompleteMultipartUpload(bucket_, key_, upload_id_, parts);
+      if (!done.ok() && CodeOf(done.status()) == ErrorCode::kNotFound && CompletedAlready(parts)) {
+        // A retried completion whose first attempt succeeded but whose response was lost:
+        // S3 answers NoSuchUpload, yet the object is there with our multipart ETag.
+        done = PutResult{};
+      }
       if (done.ok()) {
         StopWorkers();
         closed_ = true;
@@ -119,6 +126,40 @@ class S3OutputStream final : public arrow::io::OutputStream {
     int number = 0;
     std::string data;
   };
+
+  // True when bucket/key holds the object these parts complete to: its ETag is the
+  // multipart ETag of `parts` (MD5 of the parts' binary MD5s, "-N"), or, when the part ETags
+  // are not MD5s (SSE-KMS), at least ends in "-N".
+  bool CompletedAlready(const std::vector<ObjectClient::CompletedPart>& parts) {
+    auto head = client_->HeadObject(bucket_, key_);
+    if (!head.ok()) return false;
+    auto unquote = [](std::string e) {
+      if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
+      return e;
+    };
+    const std::string suffix = "-" + std::to_string(parts.size());
+    const std::string have = unquote(head->etag);
+    std::string digests;
+    for (const auto& p : parts) {
+      const std::string e = unquote(p.etag);
+      if (e.size() != 32) return have.ends_with(suffix);
+      for (size_t i = 0; i < 32; i += 2) {
+        digests += static_cast<char>(std::stoi(e.substr(i, 2), nullptr, 16));
+      }
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (EVP_Digest(digests.data(), digests.size(), md, &md_len, EVP_md5(), nullptr) != 1) {
+      return false;
+    }
+    std::string want;
+    char hex[3];
+    for (unsigned int i = 0; i < md_len; ++i) {
+      std::snprintf(hex, sizeof(hex), "%02x", md[i]);
+      want += hex;
+    }
+    return have == want + suffix;
+  }
 
   Status FirstError() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -60,8 +60,14 @@ class FakeMultipartClient : public ObjectClient {
                               std::optional<ByteRange>) override {
     return Error(ErrorCode::kNotImplemented, "fake");
   }
-  Result<ObjectInfo> HeadObject(std::string_view, std::string_view) override {
-    return Error(ErrorCode::kNotImplemented, "fake");
+  Result<ObjectInfo> HeadObject(std::string_view bucket, std::string_view key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = objects_.find(std::string(bucket) + "/" + std::string(key));
+    if (it == objects_.end()) return Error(ErrorCode::kNotFound, "no such key");
+    ObjectInfo info;
+    info.size = it->second.size();
+    info.etag = "\"0123-" + std::to_string(part_count_) + "\"";
+    return info;
   }
   Status DeleteObject(std::string_view, std::string_view) override { return Status::OK(); }
 
@@ -102,6 +108,7 @@ class FakeMultipartClient : public ObjectClient {
     }
     part_count_ = static_cast<int>(parts.size());
     objects_[std::string(bucket) + "/" + std::string(key)] = all;
+    if (lose_complete_response_) return Error(ErrorCode::kNotFound, "NoSuchUpload");
     return PutResult{"\"multi\"", "", ""};
   }
   Status AbortMultipartUpload(std::string_view, std::string_view, std::string_view) override {
@@ -118,6 +125,7 @@ class FakeMultipartClient : public ObjectClient {
   int puts_ = 0, creates_ = 0, completes_ = 0, aborts_ = 0, part_count_ = 0;
   int fail_part_ = 0;
   bool fail_create_ = false;
+  bool lose_complete_response_ = false;
   std::atomic<int> in_flight_{0};
   int max_in_flight_ = 0;
   std::chrono::milliseconds part_delay_{0};
@@ -225,6 +233,19 @@ TEST(S3OutputStream, FailedCreateNeverPublishesAPartialObject) {
   EXPECT_FALSE((*out)->Close().ok());
   EXPECT_EQ(fake->puts_, 0);
   EXPECT_TRUE(fake->objects_.empty());
+}
+
+TEST(S3OutputStream, RetriedCompletionThatAlreadySucceededIsSuccess) {
+  auto fake = std::make_shared<FakeMultipartClient>();
+  fake->lose_complete_response_ = true;  // completes, then answers NoSuchUpload
+  auto out = OpenS3OutputStream(fake, "b", "k", FiveMiBParts(), "s3://b/k");
+  ASSERT_TRUE(out.ok());
+  const std::string data = Pattern(11 * kMiB);
+  ASSERT_TRUE(WriteChunked(**out, data).ok());
+  Status st = (*out)->Close();
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(fake->aborts_, 0);
+  EXPECT_EQ(fake->objects_["b/k"], data);
 }
 
 TEST(S3OutputStream, AbortAndDestructionWithoutCloseAbort) {
