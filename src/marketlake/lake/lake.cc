@@ -22,6 +22,11 @@ using nlohmann::json;
 constexpr char kLogFormat[] = "marketlake-log/1";
 constexpr char kStatsFormat[] = "marketlake-import-stats/1";
 
+PublishHook& Hook() {
+  static PublishHook* hook = new PublishHook();
+  return *hook;
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -190,6 +195,8 @@ Status FillFileStats(const arrow::RecordBatch& batch, DataFile* f) {
 
 }  // namespace
 
+void SetPublishHookForTesting(PublishHook hook) { Hook() = std::move(hook); }
+
 int64_t Snapshot::TotalRows() const {
   int64_t n = 0;
   for (const auto& f : files) n += f.rows;
@@ -319,6 +326,7 @@ class DatasetOps {
       commit.timestamp_ms = NowMs();
       ML_ASSIGN_OR_RETURN(std::string path, LogEntryPath(d.name_, commit.version));
       std::string body = EntryToJson(commit, d.name_, d.layer_, d.spec_);
+      if (Hook()) Hook()(d.name_, commit.version, attempt);
       Status st = d.store_->PutIfAbsent(path, body);
       if (st.ok()) {
         for (auto& f : commit.added) f.added_in_version = commit.version;

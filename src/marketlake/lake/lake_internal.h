@@ -4,6 +4,7 @@
 #include <arrow/record_batch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,5 +31,11 @@ Status ValidateSpec(const PartitionSpec& spec);
 // Stable sort by (symbol, ts), using whichever of the two columns exist.
 Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
     const std::shared_ptr<arrow::RecordBatch>& batch);
+
+// Tests only: called by every commit attempt just before it publishes its log entry (with
+// the dataset's lock held), so a test can land a competing commit deterministically. Pass
+// nullptr to remove. Not thread-safe against concurrent commits.
+using PublishHook = std::function<void(std::string_view dataset, int64_t version, int attempt)>;
+void SetPublishHookForTesting(PublishHook hook);
 
 }  // namespace marketlake
