@@ -4,7 +4,8 @@
 // (the default) columns no option names get the encodings measured best for market data
 // (docs/parquet-defaults.md): DELTA_BINARY_PACKED for timestamps and integer ids,
 // dictionary (with Arrow's fall-back to PLAIN) for everything else: symbols, sizes and
-// prices; explicit per-column options always win.
+// prices, except that prices are PLAIN in files sorted by a string key such as symbol;
+// explicit per-column options always win.
 //
 // Thread safety: ParquetWriter is used by one thread at a time (it may encode columns on
 // Arrow's CPU pool internally).

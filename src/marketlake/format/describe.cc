@@ -1,3 +1,4 @@
+#include <arrow/array.h>
 #include <arrow/compute/api.h>
 #include <arrow/scalar.h>
 

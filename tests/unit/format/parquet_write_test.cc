@@ -127,6 +127,21 @@ TEST(WriteTest, MarketDefaultsChooseMeasuredEncodings) {
   EXPECT_TRUE(rg->ColumnChunk(0)->is_stats_set());
 }
 
+TEST(WriteTest, PricesArePlainInSymbolSortedFiles) {
+  auto table = testing::RandomTable(3000, 2, 0.1);
+  WriteOptions o;
+  o.sorting_columns = {"symbol", "ts"};
+  auto md = OpenMeta(WriteToBuffer(*table, o))->metadata();  // row groups borrow from it
+  auto rg = md->RowGroup(0);
+  EXPECT_FALSE(HasEncoding(*rg->ColumnChunk(2), parquet::Encoding::RLE_DICTIONARY));  // price
+  EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(2), parquet::Encoding::PLAIN));
+  EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(1), parquet::Encoding::RLE_DICTIONARY));  // symbol
+  o.sorting_columns = {"ts"};
+  md = OpenMeta(WriteToBuffer(*table, o))->metadata();
+  rg = md->RowGroup(0);
+  EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(2), parquet::Encoding::RLE_DICTIONARY));
+}
+
 TEST(WriteTest, OptionsReachTheFile) {
   auto table = testing::RandomTable(10000, 3, 0.05);
   WriteOptions o;
