@@ -456,6 +456,7 @@ Result<CommitResult> Dataset::Append(
                                non_empty[0]->schema()->ToString(), b->schema()->ToString()));
     }
   }
+  ML_RETURN_NOT_OK(store_->CheckCommittable());
   ML_ASSIGN_OR_RETURN(auto table, arrow::Table::FromRecordBatches(non_empty));
   ML_ASSIGN_OR_RETURN(auto batch, table->CombineChunksToBatch());
   ML_RETURN_NOT_OK(DatasetOps::Refresh(*this));
@@ -499,6 +500,7 @@ Result<CommitResult> Dataset::Compact(const PartitionValues& filter,
   std::lock_guard<std::mutex> lock(state_->mu);
   ML_RETURN_NOT_OK(DatasetOps::Refresh(*this));
   const int64_t base = static_cast<int64_t>(state_->log.size());
+  ML_RETURN_NOT_OK(store_->CheckCommittable());
   Snapshot snap = DatasetOps::Replay(*this, base);
   std::map<PartitionValues, std::vector<const DataFile*>> small;
   for (const auto& f : snap.files) {

@@ -26,15 +26,19 @@ Status SyncDir(const std::string& dir) {
   return Status::OK();
 }
 
+Status NoPutIfAbsent(const Location& root) {
+  return Error(ErrorCode::kNotImplemented,
+               fmt::format("{}: commits need put-if-absent, which marketlake only has for local "
+                           "disks and S3-compatible stores (this place is '{}')",
+                           root.display, root.kind));
+}
+
 }  // namespace
 
 Status LakeStore::PutIfAbsent(const std::string& rel, std::string_view body) {
   if (root_.kind == "local") return PutIfAbsentLocal(rel, body);
   if (root_.kind == "s3") return PutIfAbsentS3(rel, body);
-  return Error(ErrorCode::kNotImplemented,
-               fmt::format("{}: commits need put-if-absent, which marketlake only has for local "
-                           "disks and S3-compatible stores (this place is '{}')",
-                           root_.display, root_.kind));
+  return NoPutIfAbsent(root_);
 }
 
 Status LakeStore::PutIfAbsentLocal(const std::string& rel, std::string_view body) {
@@ -87,9 +91,15 @@ Status LakeStore::PutIfAbsentLocal(const std::string& rel, std::string_view body
   return SyncDir(target.parent_path().string());
 }
 
-Status LakeStore::PutIfAbsentS3(const std::string& rel, std::string_view body) {
+Status LakeStore::CheckCommittable() {
+  if (root_.kind == "local") return Status::OK();
+  if (root_.kind == "s3") return EnsureS3Client();
+  return NoPutIfAbsent(root_);
+}
+
+Status LakeStore::EnsureS3Client() {
+  std::lock_guard<std::mutex> lock(mu_);
   {
-    std::lock_guard<std::mutex> lock(mu_);
     if (!client_) {
       ML_ASSIGN_OR_RETURN(S3Access access, S3AccessFor(root_));
       if (access.access_key.empty()) {
@@ -124,6 +134,11 @@ Status LakeStore::PutIfAbsentS3(const std::string& rel, std::string_view body) {
       client_ = std::move(client);
     }
   }
+  return Status::OK();
+}
+
+Status LakeStore::PutIfAbsentS3(const std::string& rel, std::string_view body) {
+  ML_RETURN_NOT_OK(EnsureS3Client());
   PutOptions options;
   options.condition = WriteCondition::kIfAbsent;
   options.content_type = "application/json";

@@ -37,6 +37,9 @@ class LakeStore {
   // writer won). The object is complete when visible (local: link() of a synced temporary
   // file; S3: a single PUT with If-None-Match: *). kNotImplemented for stores without it.
   Status PutIfAbsent(const std::string& rel, std::string_view body);
+  // OK when PutIfAbsent can work here (S3: creates the client and probes the store once);
+  // kNotImplemented otherwise. Commits call it before writing any data.
+  Status CheckCommittable();
   // kNotFound when absent.
   Result<std::string> Read(const std::string& rel);
   // Files (and, when !recursive, directories) below `rel_dir`; empty when it does not exist.
@@ -47,6 +50,7 @@ class LakeStore {
  private:
   Status PutIfAbsentLocal(const std::string& rel, std::string_view body);
   Status PutIfAbsentS3(const std::string& rel, std::string_view body);
+  Status EnsureS3Client();
 
   Location root_;
   std::mutex mu_;

@@ -446,6 +446,14 @@ TEST(LakeTest, UnsupportedStoreRefusesCommits) {
   if (!ds.ok()) GTEST_SKIP() << ds.status().ToString();
   auto r = (*ds)->Append({MakeTrades({"A"}, 3, kMar15, kNsPerSec)});
   EXPECT_EQ(CodeOf(r.status()), ErrorCode::kNotImplemented) << r.status().ToString();
+  // Refused before any data was written.
+  arrow::fs::FileSelector selector;
+  selector.base_dir = (*lake)->root().path;
+  selector.allow_not_found = true;
+  selector.recursive = true;
+  auto listing = (*lake)->root().fs->GetFileInfo(selector);
+  ASSERT_TRUE(listing.ok());
+  for (const auto& info : *listing) EXPECT_FALSE(info.path().ends_with(".parquet")) << info.path();
 }
 
 }  // namespace
