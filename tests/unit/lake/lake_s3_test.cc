@@ -159,8 +159,10 @@ class LakeS3Test : public ::testing::Test {
       ASSERT_TRUE((*fs)->CreateDir(kBucket, false).ok());
       created = true;
     }
+    static int run = 0;  // a fresh root per run (--gtest_repeat)
     auto root = ResolveLocation(
-        std::string("moto:") + ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+        std::string("moto:") + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+            "-" + std::to_string(run++),
         config_, NoEnv());
     ASSERT_TRUE(root.ok()) << root.status().ToString();
     root_ = *root;
