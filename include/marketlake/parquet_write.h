@@ -43,6 +43,7 @@ struct WriteOptions {
   bool dictionary = true;                // default for columns not named elsewhere
   bool statistics = true;
   bool page_index = true;
+  bool page_checksums = true;  // CRC32 per page, verified by marketlake's readers
   // column -> PLAIN | RLE_DICTIONARY (or DICTIONARY) | DELTA_BINARY_PACKED |
   // DELTA_LENGTH_BYTE_ARRAY | DELTA_BYTE_ARRAY | BYTE_STREAM_SPLIT
   std::map<std::string, std::string> encodings;

@@ -50,6 +50,9 @@ Status Error(ErrorCode code, std::string message);
 // The category of a status: ours when Error() made it, else mapped from Arrow's code.
 ErrorCode CodeOf(const Status& status);
 
+// True when Error() made the status (its category was chosen, not mapped from Arrow's code).
+bool HasCategory(const Status& status);
+
 // The bridge from Arrow: keeps the category and prefixes `context` (typically the file or
 // object name) to the message. OK statuses pass through unchanged.
 Status WithContext(const Status& status, std::string_view context);

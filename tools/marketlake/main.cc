@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,19 @@ GlobalOptions& Globals() {
 bool ShowProgress() { return !Globals().quiet && isatty(STDERR_FILENO) == 1; }
 
 }  // namespace marketlake::cli
+
+namespace {
+
+// Errors are one line: newlines and other control bytes (which a corrupt file can put into
+// a decoder's message) become spaces.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) out.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using marketlake::cli::Registry;
@@ -61,9 +75,17 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    // Usage errors keep the one-line contract too; --help says the rest.
+    fmt::print(stderr, "marketlake: error: {}: {} (see --help)\n",
+               marketlake::CodeName(marketlake::ErrorCode::kInvalidArgument), OneLine(e.what()));
+    return marketlake::ExitCodeFor(marketlake::ErrorCode::kInvalidArgument);
   }
 
   marketlake::Status status = marketlake::Error(marketlake::ErrorCode::kInternal, "no command ran");
@@ -89,7 +111,8 @@ int main(int argc, char** argv) {
   marketlake::FinalizeFilesystems();
   if (!status.ok()) {
     auto code = marketlake::CodeOf(status);
-    fmt::print(stderr, "marketlake: error: {}: {}\n", marketlake::CodeName(code), status.message());
+    fmt::print(stderr, "marketlake: error: {}: {}\n", marketlake::CodeName(code),
+               OneLine(status.message()));
     return marketlake::ExitCodeFor(code);
   }
   return 0;

@@ -20,6 +20,8 @@ void AddWriteFlags(CLI::App* cmd, WriteFlags* f) {
   cmd->add_flag("--no-dictionary", f->no_dictionary, "No dictionary encoding by default");
   cmd->add_flag("--no-statistics", f->no_statistics, "Write no column statistics");
   cmd->add_flag("--no-page-index", f->no_page_index, "Write no page index");
+  cmd->add_flag("--no-page-checksums", f->no_page_checksums,
+                "Write no CRC32 page checksums (they are written and verified by default)");
   cmd->add_flag("--no-market-defaults", f->no_market_defaults,
                 "Use Arrow's default encodings instead of marketlake's measured ones");
   cmd->add_option("--bloom-filter", f->bloom_filters,
@@ -42,6 +44,7 @@ Result<WriteOptions> ToWriteOptions(const WriteFlags& f) {
   o.dictionary = !f.no_dictionary;
   o.statistics = !f.no_statistics;
   o.page_index = !f.no_page_index;
+  o.page_checksums = !f.no_page_checksums;
   o.market_defaults = !f.no_market_defaults;
   o.bloom_filter_columns = f.bloom_filters;
   o.bloom_filter_fpp = f.bloom_fpp;

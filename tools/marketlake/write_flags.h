@@ -24,6 +24,7 @@ struct WriteFlags {
   bool no_dictionary = false;
   bool no_statistics = false;
   bool no_page_index = false;
+  bool no_page_checksums = false;
   bool no_market_defaults = false;
   std::vector<std::string> bloom_filters;
   double bloom_fpp = 0.01;

@@ -146,6 +146,11 @@ ErrorCode CodeOf(const Status& status) {
   }
 }
 
+bool HasCategory(const Status& status) {
+  const auto& detail = status.detail();
+  return detail != nullptr && std::string_view(detail->type_id()) == kDetailTypeId;
+}
+
 Status WithContext(const Status& status, std::string_view context) {
   if (status.ok() || context.empty()) return status;
   return Status(status.code(), std::string(context) + ": " + status.message(), status.detail());

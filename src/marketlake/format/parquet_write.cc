@@ -193,6 +193,7 @@ Result<std::shared_ptr<parquet::WriterProperties>> BuildWriterProperties(
   options.dictionary ? b.enable_dictionary() : b.disable_dictionary();
   options.statistics ? b.enable_statistics() : b.disable_statistics();
   options.page_index ? b.enable_write_page_index() : b.disable_write_page_index();
+  options.page_checksums ? b.enable_page_checksum() : b.disable_page_checksum();
 
   auto find = [&](const std::string& column, const char* what) -> Result<const arrow::Field*> {
     auto field = schema.GetFieldByName(column);

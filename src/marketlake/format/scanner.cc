@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "marketlake/format/tracked_file.h"
 #include "marketlake/predicate.h"
 #include "marketlake/scan.h"
 #include "marketlake/status.h"
@@ -50,7 +51,7 @@
 namespace marketlake {
 namespace {
 
-constexpr char kDetailTypeId[] = "marketlake::ErrorDetail";
+using internal::TrackedFile;
 
 // How a leaf's statistics map into the Value domain; kNone means min/max are not usable
 // (unsigned 64-bit, unit conversions done by the Arrow reader, unsupported types).
@@ -499,49 +500,6 @@ Result<std::shared_ptr<arrow::Array>> DecodeColumn(parquet::ColumnReader* reader
       arrow::ArrayData::Make(type, n, {std::move(validity), std::move(values)}, null_count));
 }
 
-// Forwards to the caller's file and remembers whether a read inside the file failed. Arrow
-// reports both a failing device and undecodable compressed bytes as IOError, so this is how
-// an I/O error is told apart from a corrupt file. Reads beyond the end come from offsets in
-// the file's own metadata: those are corruption, not I/O.
-class TrackedFile final : public arrow::io::RandomAccessFile {
- public:
-  explicit TrackedFile(std::shared_ptr<arrow::io::RandomAccessFile> inner)
-      : inner_(std::move(inner)) {}
-  bool failed() const { return failed_; }
-  void set_size(int64_t size) { size_ = size; }
-
-  Status Close() override { return inner_->Close(); }
-  bool closed() const override { return inner_->closed(); }
-  Result<int64_t> Tell() const override { return inner_->Tell(); }
-  Status Seek(int64_t position) override { return inner_->Seek(position); }
-  Result<int64_t> GetSize() override { return Track(inner_->GetSize(), 0, 0); }
-  Result<int64_t> Read(int64_t nbytes, void* out) override {
-    return Track(inner_->Read(nbytes, out), 0, 0);
-  }
-  Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
-    return Track(inner_->Read(nbytes), 0, 0);
-  }
-  Result<int64_t> ReadAt(int64_t position, int64_t nbytes, void* out) override {
-    return Track(inner_->ReadAt(position, nbytes, out), position, nbytes);
-  }
-  Result<std::shared_ptr<arrow::Buffer>> ReadAt(int64_t position, int64_t nbytes) override {
-    return Track(inner_->ReadAt(position, nbytes), position, nbytes);
-  }
-
- private:
-  template <typename R>
-  R Track(R r, int64_t position, int64_t nbytes) {
-    const bool inside = size_ < 0 || (position >= 0 && nbytes >= 0 && position <= size_ &&
-                                      nbytes <= size_ - position);
-    if (!r.ok() && inside) failed_ = true;
-    return r;
-  }
-
-  std::shared_ptr<arrow::io::RandomAccessFile> inner_;
-  int64_t size_ = -1;
-  bool failed_ = false;
-};
-
 class ParquetScannerImpl final : public ParquetScanner {
  public:
   ParquetScannerImpl(std::shared_ptr<arrow::io::RandomAccessFile> file, std::string name,
@@ -656,7 +614,7 @@ class ParquetScannerImpl final : public ParquetScanner {
   // I/O; errors already in marketlake's model keep their category.
   Status FileError(const Status& st) const {
     if (st.ok()) return st;
-    if (st.detail() && std::string_view(st.detail()->type_id()) == kDetailTypeId) {
+    if (HasCategory(st)) {
       return Named(st, name_);
     }
     if (st.IsOutOfMemory()) return Error(ErrorCode::kInternal, name_ + ": " + st.message());
@@ -666,8 +624,7 @@ class ParquetScannerImpl final : public ParquetScanner {
   // An error met while reading or decoding: I/O when a read of the file failed, otherwise
   // the bytes do not form what they claim to be.
   Status DataError(const std::string& message) const {
-    return Error(file_->failed() ? ErrorCode::kIOError : ErrorCode::kCorruption,
-                 name_ + ": " + message);
+    return internal::ReadOrDecodeError(*file_, name_, message);
   }
 
  private:
@@ -1112,7 +1069,13 @@ class ParquetScannerImpl final : public ParquetScanner {
   std::string name_;
   ScanOptions options_;
   arrow::MemoryPool* pool_ = arrow::default_memory_pool();
-  parquet::ReaderProperties reader_props_ = parquet::default_reader_properties();
+  // Page checksums, where the writer recorded them, are verified: damage is reported, never
+  // decoded into wrong values.
+  parquet::ReaderProperties reader_props_ = [] {
+    auto props = parquet::default_reader_properties();
+    props.set_page_checksum_verification(true);
+    return props;
+  }();
   int64_t file_size_ = 0;
 
   std::unique_ptr<parquet::arrow::FileReader> reader_;

@@ -23,6 +23,7 @@
 #include <fmt/core.h>
 
 #include "marketlake/filesystem.h"
+#include "marketlake/format/tracked_file.h"
 
 namespace marketlake {
 namespace {
@@ -65,8 +66,10 @@ class CountingInputStream final : public arrow::io::InputStream {
 // what they are: the file's bytes are not what its format requires.
 class NamedReader final : public arrow::RecordBatchReader {
  public:
-  NamedReader(std::shared_ptr<arrow::RecordBatchReader> inner, std::string name)
-      : inner_(std::move(inner)), name_(std::move(name)) {}
+  // `tracked` (Parquet inputs) tells a failed read of the file from undecodable bytes.
+  NamedReader(std::shared_ptr<arrow::RecordBatchReader> inner, std::string name,
+              std::shared_ptr<internal::TrackedFile> tracked = nullptr)
+      : inner_(std::move(inner)), name_(std::move(name)), tracked_(std::move(tracked)) {}
   std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
   arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
     arrow::Status st;
@@ -76,6 +79,10 @@ class NamedReader final : public arrow::RecordBatchReader {
       return Error(ErrorCode::kCorruption, name_ + ": " + e.what());
     }
     if (st.ok()) return st;
+    if (HasCategory(st)) return WithContext(st, name_);
+    if (tracked_ != nullptr && !st.IsOutOfMemory()) {
+      return internal::ReadOrDecodeError(*tracked_, name_, st.message());
+    }
     if (st.IsInvalid() || st.IsIOError()) {
       return Error(st.IsInvalid() ? ErrorCode::kCorruption : ErrorCode::kIOError,
                    name_ + ": " + st.message());
@@ -87,19 +94,22 @@ class NamedReader final : public arrow::RecordBatchReader {
  private:
   std::shared_ptr<arrow::RecordBatchReader> inner_;
   std::string name_;
+  std::shared_ptr<internal::TrackedFile> tracked_;
 };
 
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenParquetReader(
-    const Location& loc, const ReadFileOptions& options) {
-  auto file = loc.fs->OpenInputFile(loc.path);
-  if (!file.ok()) return WithContext(file.status(), loc.display);
+    const Location& loc, const ReadFileOptions& options,
+    const std::shared_ptr<internal::TrackedFile>& file) {
   try {
     parquet::ArrowReaderProperties arrow_props;
     arrow_props.set_batch_size(options.batch_rows);
     arrow_props.set_pre_buffer(true);
     arrow_props.set_use_threads(options.use_threads);
     parquet::arrow::FileReaderBuilder builder;
-    auto st = builder.Open(*file);
+    auto reader_props = parquet::default_reader_properties();
+    // Pages written with checksums are verified, so damaged bytes are reported, not decoded.
+    reader_props.set_page_checksum_verification(true);
+    auto st = builder.Open(file, reader_props);
     if (!st.ok()) {
       return Error(ErrorCode::kCorruption,
                    loc.display + ": not a readable Parquet file: " + st.message());
@@ -190,8 +200,12 @@ Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions&
           ErrorCode::kInvalidArgument,
           loc.display + ": Parquet compresses inside the file; gzip around it is not read");
     }
-    ML_ASSIGN_OR_RETURN(auto reader, OpenParquetReader(loc, options));
-    opened.reader = std::make_shared<NamedReader>(std::move(reader), loc.display);
+    auto raw = loc.fs->OpenInputFile(*info);
+    if (!raw.ok()) return WithContext(raw.status(), loc.display);
+    auto tracked = std::make_shared<internal::TrackedFile>(*raw);
+    tracked->set_size(info->size());
+    ML_ASSIGN_OR_RETURN(auto reader, OpenParquetReader(loc, options, tracked));
+    opened.reader = std::make_shared<NamedReader>(std::move(reader), loc.display, tracked);
     return opened;
   }
 
