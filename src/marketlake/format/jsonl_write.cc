@@ -81,6 +81,99 @@ Render RenderFor(const arrow::DataType& type) {
   }
 }
 
+// Nested values (lists, structs, maps, and whatever they hold) are written value by value;
+// they are rare in market data, so clarity wins over speed here.
+Status AppendNested(const arrow::Array& array, int64_t i, std::string* out) {
+  if (array.IsNull(i)) {
+    out->append("null");
+    return Status::OK();
+  }
+  switch (array.type_id()) {
+    case arrow::Type::LIST:
+    case arrow::Type::LARGE_LIST:
+    case arrow::Type::FIXED_SIZE_LIST: {
+      std::shared_ptr<arrow::Array> items;
+      if (array.type_id() == arrow::Type::LIST) {
+        items = static_cast<const arrow::ListArray&>(array).value_slice(i);
+      } else if (array.type_id() == arrow::Type::LARGE_LIST) {
+        items = static_cast<const arrow::LargeListArray&>(array).value_slice(i);
+      } else {
+        items = static_cast<const arrow::FixedSizeListArray&>(array).value_slice(i);
+      }
+      out->push_back('[');
+      for (int64_t k = 0; k < items->length(); ++k) {
+        if (k > 0) out->push_back(',');
+        ML_RETURN_NOT_OK(AppendNested(*items, k, out));
+      }
+      out->push_back(']');
+      return Status::OK();
+    }
+    case arrow::Type::STRUCT: {
+      const auto& st = static_cast<const arrow::StructArray&>(array);
+      out->push_back('{');
+      for (int f = 0; f < st.num_fields(); ++f) {
+        if (f > 0) out->push_back(',');
+        AppendEscaped(st.struct_type()->field(f)->name(), out);
+        out->push_back(':');
+        ML_RETURN_NOT_OK(AppendNested(*st.field(f), i, out));
+      }
+      out->push_back('}');
+      return Status::OK();
+    }
+    case arrow::Type::MAP: {
+      // JSON objects have string keys: keys are written as their text.
+      const auto& map = static_cast<const arrow::MapArray&>(array);
+      const int64_t begin = map.value_offset(i), end = map.value_offset(i + 1);
+      out->push_back('{');
+      for (int64_t k = begin; k < end; ++k) {
+        if (k > begin) out->push_back(',');
+        std::string key;
+        ML_RETURN_NOT_OK(AppendNested(*map.keys(), k, &key));
+        if (key.empty() || key.front() != '"') {
+          AppendEscaped(key, out);
+        } else {
+          out->append(key);
+        }
+        out->push_back(':');
+        ML_RETURN_NOT_OK(AppendNested(*map.items(), k, out));
+      }
+      out->push_back('}');
+      return Status::OK();
+    }
+    case arrow::Type::DICTIONARY: {
+      const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
+      return AppendNested(*dict.dictionary(), dict.GetValueIndex(i), out);
+    }
+    default:
+      break;
+  }
+  // A leaf inside a nested value: the same text a top-level column of its type gets.
+  ML_ASSIGN_OR_RETURN(auto one, arrow::compute::Cast(*array.Slice(i, 1), arrow::utf8()));
+  auto text = std::static_pointer_cast<arrow::StringArray>(one)->GetView(0);
+  switch (RenderFor(*array.type())) {
+    case Render::kRaw:
+      out->append(text);
+      break;
+    case Render::kFloat:
+      if (text.find_first_of("ni") != std::string_view::npos &&
+          text.find('e') == std::string_view::npos) {
+        out->append("null");
+      } else {
+        out->append(text);
+      }
+      break;
+    case Render::kIsoTime: {
+      std::string v(text);
+      if (v.size() > 10 && v[10] == ' ') v[10] = 'T';
+      AppendEscaped(v, out);
+      break;
+    }
+    default:
+      AppendEscaped(text, out);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status WriteJsonLines(const arrow::RecordBatch& batch, std::string* out) {
@@ -136,11 +229,9 @@ Status WriteJsonLines(const arrow::RecordBatch& batch, std::string* out) {
           AppendEscaped(v, out);
           break;
         }
-        case Render::kFallback: {
-          ML_ASSIGN_OR_RETURN(auto scalar, column.GetScalar(r));
-          AppendEscaped(scalar->ToString(), out);
+        case Render::kFallback:
+          ML_RETURN_NOT_OK(AppendNested(column, r, out));
           break;
-        }
       }
     }
     out->append("}\n");

@@ -97,6 +97,73 @@ class NamedReader final : public arrow::RecordBatchReader {
   std::shared_ptr<internal::TrackedFile> tracked_;
 };
 
+// JSON has no timestamp type. Arrow's CSV reader recognises ISO-8601 text; for JSON lines
+// this reader does the same: string columns whose every value in the first batch is an
+// ISO-8601 timestamp become timestamp[ns, UTC] (values with offsets) or timestamp[ns]
+// (values without), and later batches must hold timestamps there too.
+class JsonTimestampReader final : public arrow::RecordBatchReader {
+ public:
+  static Result<std::shared_ptr<arrow::RecordBatchReader>> Make(
+      std::shared_ptr<arrow::RecordBatchReader> inner, const arrow::Schema* explicit_schema) {
+    auto reader = std::shared_ptr<JsonTimestampReader>(new JsonTimestampReader());
+    reader->inner_ = std::move(inner);
+    ML_RETURN_NOT_OK(reader->inner_->ReadNext(&reader->first_));
+    auto schema = reader->inner_->schema();
+    std::vector<std::shared_ptr<arrow::Field>> fields = schema->fields();
+    reader->targets_.resize(fields.size());
+    if (reader->first_) {
+      for (size_t c = 0; c < fields.size(); ++c) {
+        if (fields[c]->type()->id() != arrow::Type::STRING) continue;
+        if (explicit_schema && explicit_schema->GetFieldByName(fields[c]->name())) continue;
+        const auto& column = reader->first_->column(static_cast<int>(c));
+        if (column->null_count() == column->length()) continue;
+        for (auto type : {arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
+                          arrow::timestamp(arrow::TimeUnit::NANO)}) {
+          if (arrow::compute::Cast(*column, type).ok()) {
+            reader->targets_[c] = type;
+            fields[c] = fields[c]->WithType(type);
+            break;
+          }
+        }
+      }
+    }
+    reader->schema_ = arrow::schema(fields, schema->metadata());
+    return reader;
+  }
+
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    std::shared_ptr<arrow::RecordBatch> batch = std::move(first_);
+    if (!batch) ML_RETURN_NOT_OK(inner_->ReadNext(&batch));
+    if (!batch) {
+      *out = nullptr;
+      return arrow::Status::OK();
+    }
+    std::vector<std::shared_ptr<arrow::Array>> columns = batch->columns();
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (!targets_[c]) continue;
+      auto cast = arrow::compute::Cast(*columns[c], targets_[c]);
+      if (!cast.ok()) {
+        return Error(
+            ErrorCode::kCorruption,
+            fmt::format("column '{}' held ISO-8601 timestamps in earlier rows: {}",
+                        schema_->field(static_cast<int>(c))->name(), cast.status().message()));
+      }
+      columns[c] = *cast;
+    }
+    *out = arrow::RecordBatch::Make(schema_, batch->num_rows(), std::move(columns));
+    return arrow::Status::OK();
+  }
+
+ private:
+  JsonTimestampReader() = default;
+  std::shared_ptr<arrow::RecordBatchReader> inner_;
+  std::shared_ptr<arrow::RecordBatch> first_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::vector<std::shared_ptr<arrow::DataType>> targets_;
+};
+
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenParquetReader(
     const Location& loc, const ReadFileOptions& options,
     const std::shared_ptr<internal::TrackedFile>& file) {
@@ -265,7 +332,12 @@ Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions&
     if (!json.ok()) {
       return Error(ErrorCode::kCorruption, loc.display + ": " + json.status().message());
     }
-    reader = *json;
+    // A first batch that fails to parse is reported below, with the file's name.
+    auto typed = JsonTimestampReader::Make(*json, options.schema.get());
+    if (!typed.ok()) {
+      return Error(ErrorCode::kCorruption, loc.display + ": " + typed.status().message());
+    }
+    reader = *typed;
   }
   opened.reader = std::make_shared<NamedReader>(std::move(reader), loc.display);
   return opened;
