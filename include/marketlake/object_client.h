@@ -136,8 +136,7 @@ class ObjectClient {
   // Starts an upload; `options` supplies content type, SSE (+ KMS key id) and storage
   // class, which apply to the completed object. options.condition must be kNone
   // (kInvalidArgument otherwise). Returns the upload id.
-  virtual Result<std::string> CreateMultipartUpload(std::string_view bucket,
-                                                    std::string_view key,
+  virtual Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
                                                     const PutOptions& options);
   // Uploads part `part_number` (1..10000) of `upload_id`. All parts but the last must be at
   // least 5 MiB (the store rejects the completion otherwise). Returns the part's ETag.
@@ -150,8 +149,7 @@ class ObjectClient {
   };
   // Assembles the parts (ascending part numbers) into the object. A 200 response whose
   // body is an S3 <Error> is an error, classified like a status response.
-  virtual Result<PutResult> CompleteMultipartUpload(std::string_view bucket,
-                                                    std::string_view key,
+  virtual Result<PutResult> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
                                                     std::string_view upload_id,
                                                     const std::vector<CompletedPart>& parts);
   // Discards the upload and its parts. Succeeds when the upload is gone afterwards,
