@@ -15,15 +15,12 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "marketlake/common/ascii.h"
+
 namespace marketlake {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using internal::AsciiLower;
 
 // The storage type Parquet uses for a column: dictionary columns store their values.
 const arrow::DataType& ValueType(const arrow::DataType& type) {
@@ -103,7 +100,7 @@ std::optional<parquet::Encoding::type> MarketDefault(const arrow::Field& field,
   if (arrow::is_integer(t.id())) {
     // Monotonic ids and sequence numbers delta-encode to almost nothing; sizes are small
     // repeated values that dictionary handles best.
-    const std::string name = Lower(field.name());
+    const std::string name = AsciiLower(field.name());
     if (name.ends_with("id") || name == "sequence" || name == "seq") {
       return parquet::Encoding::DELTA_BINARY_PACKED;
     }
@@ -114,7 +111,7 @@ std::optional<parquet::Encoding::type> MarketDefault(const arrow::Field& field,
 }  // namespace
 
 Result<arrow::Compression::type> ParseCompression(std::string_view name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   if (n == "uncompressed" || n == "none") return arrow::Compression::UNCOMPRESSED;
   if (n == "snappy") return arrow::Compression::SNAPPY;
   if (n == "gzip") return arrow::Compression::GZIP;
@@ -128,7 +125,7 @@ Result<arrow::Compression::type> ParseCompression(std::string_view name) {
 }
 
 Result<parquet::Encoding::type> ParseEncoding(std::string_view name) {
-  std::string n = Lower(name);
+  std::string n = AsciiLower(name);
   if (n == "plain") return parquet::Encoding::PLAIN;
   if (n == "rle_dictionary" || n == "dictionary" || n == "plain_dictionary") {
     return parquet::Encoding::RLE_DICTIONARY;

@@ -25,17 +25,14 @@
 #include "marketlake/filesystem.h"
 #include "marketlake/format/tracked_file.h"
 
+#include "marketlake/common/ascii.h"
+
 namespace marketlake {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using internal::AsciiLower;
 
-bool IsGzip(std::string_view path) { return Lower(path).ends_with(".gz"); }
+bool IsGzip(std::string_view path) { return AsciiLower(path).ends_with(".gz"); }
 
 // Counts the bytes that pass through, so the CLI can show progress against the file size.
 class CountingInputStream final : public arrow::io::InputStream {
@@ -208,7 +205,7 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> OpenParquetReader(
 }  // namespace
 
 Result<FileFormat> ParseFileFormat(std::string_view name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   if (n == "csv") return FileFormat::kCsv;
   if (n == "jsonl" || n == "json" || n == "ndjson") return FileFormat::kJsonLines;
   if (n == "parquet" || n == "pq") return FileFormat::kParquet;
@@ -217,7 +214,7 @@ Result<FileFormat> ParseFileFormat(std::string_view name) {
 }
 
 FileFormat FormatFromPath(std::string_view path) {
-  std::string p = Lower(path);
+  std::string p = AsciiLower(path);
   if (p.ends_with(".gz")) p.resize(p.size() - 3);
   if (p.ends_with(".csv") || p.ends_with(".tsv")) return FileFormat::kCsv;
   if (p.ends_with(".jsonl") || p.ends_with(".ndjson") || p.ends_with(".json")) {

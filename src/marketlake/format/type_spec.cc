@@ -9,19 +9,18 @@
 
 #include <fmt/core.h>
 
+#include "marketlake/common/ascii.h"
+
 namespace marketlake {
 namespace {
+
+using internal::AsciiLower;
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return std::string(s.substr(b, e - b));
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 Status Bad(size_t offset, std::string_view what) {
@@ -37,7 +36,7 @@ Result<arrow::TimeUnit::type> ParseUnit(const std::string& u, size_t offset) {
 }
 
 Result<std::shared_ptr<arrow::DataType>> ParseTypeAt(std::string_view text, size_t base) {
-  const std::string t = Lower(Trim(text));
+  const std::string t = AsciiLower(Trim(text));
   static const std::vector<std::pair<const char*, std::shared_ptr<arrow::DataType>>> kSimple = {
       {"bool", arrow::boolean()},
       {"boolean", arrow::boolean()},
