@@ -6,50 +6,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MOTO = REPO / ".venv/bin/moto_server"
-BUCKET = "ml-metrics"
+MOTO_BUCKET = BUCKET = "ml-metrics"
 SECRET = "SeCrEtVaLuE-metrics-42"
 LINE = re.compile(r"^marketlake: s3 requests \[source enc at http://127\.0\.0\.1:\d+\]: "
                   r"requests=(\d+) errors=(\d+) retries=(\d+) bytes_out=(\d+) bytes_in=(\d+) "
                   r"latency_mean_ms=[\d.]+ latency_max_ms=[\d.]+$", re.M)
-
-
-@pytest.fixture(scope="module")
-def moto():
-    if not MOTO.exists():
-        pytest.skip(f"moto_server not installed at {MOTO}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline:
-                proc.terminate()
-                pytest.fail("moto_server did not start")
-            time.sleep(0.1)
-    endpoint = f"http://127.0.0.1:{port}"
-    import boto3
-
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                 aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket=BUCKET)
-    yield endpoint
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_verbose_prints_request_metrics_without_secrets(marketlake_bin, tmp_path, moto):
