@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "marketlake/config.h"
