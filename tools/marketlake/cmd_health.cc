@@ -21,6 +21,7 @@
 #include "marketlake/config.h"
 #include "marketlake/filesystem.h"
 #include "marketlake/object_client.h"
+#include "marketlake/s3_output_stream.h"
 
 namespace marketlake::cli {
 namespace {
@@ -109,17 +110,7 @@ Status ProbeCas(const Location& root, Report* report) {
     report->Add("cas", "skip", "no static credentials for the REST client (anonymous access)");
     return Status::OK();
   }
-  S3ClientOptions options;
-  options.endpoint = access.endpoint;
-  options.provider = access.provider == StorageProvider::kGcs ? StoreProvider::kGcs
-                     : access.endpoint.empty() || access.provider == StorageProvider::kAws
-                         ? StoreProvider::kAws
-                         : StoreProvider::kGeneric;
-  options.addressing = access.path_style ? AddressingStyle::kPath : AddressingStyle::kAuto;
-  options.retry.max_attempts = 2;
-  SigningCredentials creds{access.access_key, access.secret_key, access.session_token,
-                           access.region};
-  ML_ASSIGN_OR_RETURN(auto client, MakeS3ObjectClient(options, creds));
+  ML_ASSIGN_OR_RETURN(std::shared_ptr<ObjectClient> client, ObjectClientFor(root));
   std::string prefix = access.key;
   if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
   ML_ASSIGN_OR_RETURN(auto support, ProbeConditionalWrites(*client, access.bucket, prefix));

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <random>
 
+#include "marketlake/s3_output_stream.h"
+
 namespace marketlake {
 namespace {
 
@@ -102,22 +104,8 @@ Status LakeStore::EnsureS3Client() {
   {
     if (!client_) {
       ML_ASSIGN_OR_RETURN(S3Access access, S3AccessFor(root_));
-      if (access.access_key.empty()) {
-        return Error(ErrorCode::kNotImplemented,
-                     fmt::format("{}: committing to S3 needs static credentials for the "
-                                 "conditional-write client (anonymous access found)",
-                                 root_.display));
-      }
-      S3ClientOptions options;
-      options.endpoint = access.endpoint;
-      options.provider = access.provider == StorageProvider::kGcs ? StoreProvider::kGcs
-                         : access.endpoint.empty() || access.provider == StorageProvider::kAws
-                             ? StoreProvider::kAws
-                             : StoreProvider::kGeneric;
-      options.addressing = access.path_style ? AddressingStyle::kPath : AddressingStyle::kAuto;
-      SigningCredentials creds{access.access_key, access.secret_key, access.session_token,
-                               access.region};
-      ML_ASSIGN_OR_RETURN(auto client, MakeS3ObjectClient(options, creds));
+      // The store's shared client: same settings and request metrics as every other user.
+      ML_ASSIGN_OR_RETURN(std::shared_ptr<ObjectClient> client, ObjectClientFor(root_));
       std::string prefix = access.key;
       if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
       prefix += "_marketlake/";

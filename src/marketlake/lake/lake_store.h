@@ -54,7 +54,7 @@ class LakeStore {
 
   Location root_;
   std::mutex mu_;
-  std::unique_ptr<ObjectClient> client_;  // S3, created and probed on first use
+  std::shared_ptr<ObjectClient> client_;  // S3, created and probed on first use
   std::string bucket_;
   std::string key_prefix_;
 };

@@ -376,7 +376,8 @@ Result<std::shared_ptr<ObjectClient>> ObjectClientFor(const Location& loc) {
   if (creds.access_key.empty() || creds.secret_key.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  loc.display +
-                     ": sse/storage_class writes need access keys (source keys or "
+                     ": marketlake's own S3 client (conditional writes, SSE and storage-class "
+                     "uploads) needs access keys (source keys or "
                      "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)");
   }
 
