@@ -22,6 +22,7 @@
 #include "lake_test_util.h"
 #include "marketlake/config.h"
 #include "marketlake/lake.h"
+#include "testing/moto_server.h"
 
 extern char** environ;
 
@@ -36,100 +37,7 @@ using testing::Sorted;
 
 constexpr char kBucket[] = "ml-lake";
 
-// moto_server for the whole test binary, started on first use.
-class MotoServer {
- public:
-  static MotoServer& Get() {
-    static MotoServer* server = new MotoServer();
-    return *server;
-  }
-  bool available() const { return skip_reason_.empty(); }
-  const std::string& skip_reason() const { return skip_reason_; }
-  int port() const { return port_; }
-  void Stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
-
- private:
-  MotoServer() { Start(); }
-
-  static int FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    int port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-  }
-
-  static bool CanConnect(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    return ok;
-  }
-
-  void Start() {
-    std::string moto = std::getenv("ML_MOTO_SERVER") != nullptr
-                           ? std::getenv("ML_MOTO_SERVER")
-                           : std::string(ML_TEST_DATA_DIR) + "/../../.venv/bin/moto_server";
-    if (!std::filesystem::exists(moto)) {
-      skip_reason_ = "moto_server not found at " + moto +
-                     " (pip install 'moto[server]' into .venv or set ML_MOTO_SERVER)";
-      return;
-    }
-    port_ = FreePort();
-    std::string port = std::to_string(port_);
-    const char* argv[] = {moto.c_str(), "-H", "127.0.0.1", "-p", port.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    int rc = posix_spawn(&pid_, moto.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      skip_reason_ = "could not start " + moto;
-      pid_ = -1;
-      return;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!CanConnect(port_)) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        Stop();
-        skip_reason_ = "moto_server did not listen on port " + port + " within 30 s";
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string skip_reason_;
-};
-
-class MotoEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    MotoServer::Get().Stop();
-    FinalizeFilesystems();
-  }
-};
-const auto* const kMotoEnv = ::testing::AddGlobalTestEnvironment(new MotoEnvironment());
+using ::marketlake::testing::MotoServer;
 
 EnvLookup NoEnv() {
   return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -138,7 +46,7 @@ EnvLookup NoEnv() {
 class LakeS3Test : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!MotoServer::Get().available()) GTEST_SKIP() << MotoServer::Get().skip_reason();
+    ML_MOTO_OR_SKIP();
     static bool created = false;
     const std::string text =
         "sources:\n  moto:\n    bucket: " + std::string(kBucket) + "\n    prefix: run-" +

@@ -30,6 +30,7 @@
 
 #include "marketlake/config.h"
 #include "marketlake/filesystem.h"
+#include "testing/moto_server.h"
 
 extern char** environ;
 
@@ -38,100 +39,7 @@ namespace {
 
 constexpr char kBucket[] = "ml-conformance";
 
-// moto_server for the whole test binary, started on first use.
-class MotoServer {
- public:
-  static MotoServer& Get() {
-    static MotoServer* server = new MotoServer();
-    return *server;
-  }
-  bool available() const { return skip_reason_.empty(); }
-  const std::string& skip_reason() const { return skip_reason_; }
-  int port() const { return port_; }
-  void Stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
-
- private:
-  MotoServer() { Start(); }
-
-  static int FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    int port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-  }
-
-  static bool CanConnect(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    return ok;
-  }
-
-  void Start() {
-    std::string moto = std::getenv("ML_MOTO_SERVER") != nullptr
-                           ? std::getenv("ML_MOTO_SERVER")
-                           : std::string(ML_TEST_DATA_DIR) + "/../../.venv/bin/moto_server";
-    if (!std::filesystem::exists(moto)) {
-      skip_reason_ = "moto_server not found at " + moto +
-                     " (pip install 'moto[server]' into .venv or set ML_MOTO_SERVER)";
-      return;
-    }
-    port_ = FreePort();
-    std::string port = std::to_string(port_);
-    const char* argv[] = {moto.c_str(), "-H", "127.0.0.1", "-p", port.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    int rc = posix_spawn(&pid_, moto.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      skip_reason_ = "could not start " + moto;
-      pid_ = -1;
-      return;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!CanConnect(port_)) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        Stop();
-        skip_reason_ = "moto_server did not listen on port " + port + " within 30 s";
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string skip_reason_;
-};
-
-class MotoEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    MotoServer::Get().Stop();
-    FinalizeFilesystems();
-  }
-};
-const auto* const kMotoEnv = ::testing::AddGlobalTestEnvironment(new MotoEnvironment());
+using ::marketlake::testing::MotoServer;
 
 EnvLookup NoEnv() {
   return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -249,7 +157,10 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     Backend& backend = GetBackend(GetParam());
     std::string reason = backend.skip_reason();
-    if (!reason.empty()) GTEST_SKIP() << reason;
+    if (!reason.empty()) {
+      if (MotoServer::Required()) FAIL() << reason;
+      GTEST_SKIP() << reason;
+    }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = info->name();
     name = name.substr(0, name.find('/'));
@@ -424,7 +335,10 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("local", 
 // A multipart upload (> Arrow's 10 MiB part size) with bounded in-flight buffering.
 TEST(StoreConformanceS3, MultipartCopy) {
   Backend& backend = GetBackend("s3");
-  if (!backend.skip_reason().empty()) GTEST_SKIP() << backend.skip_reason();
+  if (!backend.skip_reason().empty()) {
+    if (MotoServer::Required()) FAIL() << backend.skip_reason();
+    GTEST_SKIP() << backend.skip_reason();
+  }
   auto root = backend.NewRoot("multipart");
   ASSERT_TRUE(root.ok()) << root.status().ToString();
   auto local = GetBackend("local").NewRoot("multipart-src");
@@ -448,7 +362,10 @@ TEST(StoreConformanceS3, MultipartCopy) {
 // A copy into a bucket that does not exist fails and leaves nothing anywhere.
 TEST(StoreConformanceS3, FailedCopyLeavesNothing) {
   Backend& backend = GetBackend("s3");
-  if (!backend.skip_reason().empty()) GTEST_SKIP() << backend.skip_reason();
+  if (!backend.skip_reason().empty()) {
+    if (MotoServer::Required()) FAIL() << backend.skip_reason();
+    GTEST_SKIP() << backend.skip_reason();
+  }
   auto root = backend.NewRoot("failed-copy");  // makes sure the server and bucket are up
   ASSERT_TRUE(root.ok()) << root.status().ToString();
   auto local = GetBackend("local").NewRoot("failed-copy-src");

@@ -26,6 +26,7 @@
 #include "marketlake/object_client.h"
 #include "marketlake/s3_output_stream.h"
 #include "marketlake/store/http_transport.h"
+#include "testing/moto_server.h"
 
 extern char** environ;
 
@@ -269,89 +270,16 @@ TEST(S3OutputStream, AbortAndDestructionWithoutCloseAbort) {
   EXPECT_TRUE(fake->objects_.empty());
 }
 
-std::string MotoServerPath() {
-  if (const char* env = std::getenv("ML_MOTO_SERVER")) return env;
-  // ML_TEST_DATA_DIR is <repo>/tests/data; the pinned venv is <repo>/.venv.
-  return std::string(ML_TEST_DATA_DIR) + "/../../.venv/bin/moto_server";
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool CanConnect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 class MultipartMotoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string moto = MotoServerPath();
-    if (!std::filesystem::exists(moto)) {
-      skip_reason_ = "moto_server not found at " + moto +
-                     " (pip install 'moto[server]' or set ML_MOTO_SERVER)";
-      return;
-    }
-    port_ = FreePort();
-    const std::string port = std::to_string(port_);
-    const char* argv[] = {moto.c_str(), "-H", "127.0.0.1", "-p", port.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    const int rc = posix_spawn(&pid_, moto.c_str(), &actions, nullptr,
-                               const_cast<char* const*>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      skip_reason_ = "could not start " + moto;
-      pid_ = 0;
-      return;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!CanConnect(port_)) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        FAIL() << "moto_server did not listen on port " << port_ << " within 30s";
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    // Create the bucket (moto does not check signatures, so a bare PUT will do).
-    auto transport = internal::MakeCurlTransport({});
-    internal::HttpRequest req;
-    req.method = "PUT";
-    req.url = Endpoint() + "/" + kBucket;
-    auto resp = transport->Send(req);
-    ASSERT_TRUE(resp.ok()) << resp.status();
-    ASSERT_EQ(resp->status, 200) << resp->body;
-  }
-
-  static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-      pid_ = 0;
-    }
+    auto& moto = testing::MotoServer::Get();
+    if (moto.available()) bucket_status_ = moto.CreateBucket(kBucket);
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ML_MOTO_OR_SKIP();
+    ASSERT_TRUE(bucket_status_.ok()) << bucket_status_;
     S3ClientOptions options;
     options.endpoint = Endpoint();
     options.provider = StoreProvider::kGeneric;
@@ -362,16 +290,14 @@ class MultipartMotoTest : public ::testing::Test {
     client_ = std::move(c).ValueUnsafe();
   }
 
-  static std::string Endpoint() { return "http://127.0.0.1:" + std::to_string(port_); }
+  static std::string Endpoint() { return testing::MotoServer::Get().endpoint(); }
   std::string Key(const std::string& name) const {
     return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" +
            name;
   }
 
   static constexpr char kBucket[] = "ml-multipart-test";
-  static inline pid_t pid_ = 0;
-  static inline int port_ = 0;
-  static inline std::string skip_reason_;
+  static inline Status bucket_status_;
   std::shared_ptr<RequestMetrics> metrics_;
   std::unique_ptr<ObjectClient> client_;
 };
