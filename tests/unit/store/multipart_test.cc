@@ -26,6 +26,7 @@
 #include "marketlake/object_client.h"
 #include "marketlake/s3_output_stream.h"
 #include "marketlake/store/http_transport.h"
+#include "testing/moto_client_test.h"
 #include "testing/moto_server.h"
 
 extern char** environ;
@@ -270,37 +271,10 @@ TEST(S3OutputStream, AbortAndDestructionWithoutCloseAbort) {
   EXPECT_TRUE(fake->objects_.empty());
 }
 
-class MultipartMotoTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto& moto = testing::MotoServer::Get();
-    if (moto.available()) bucket_status_ = moto.CreateBucket(kBucket);
-  }
-
-  void SetUp() override {
-    ML_MOTO_OR_SKIP();
-    ASSERT_TRUE(bucket_status_.ok()) << bucket_status_;
-    S3ClientOptions options;
-    options.endpoint = Endpoint();
-    options.provider = StoreProvider::kGeneric;
-    options.request_timeout = std::chrono::milliseconds(10000);
-    metrics_ = std::make_shared<RequestMetrics>();
-    auto c = MakeS3ObjectClient(options, {"testing", "testing-secret", "", "us-east-1"}, metrics_);
-    ASSERT_TRUE(c.ok()) << c.status();
-    client_ = std::move(c).ValueUnsafe();
-  }
-
-  static std::string Endpoint() { return testing::MotoServer::Get().endpoint(); }
-  std::string Key(const std::string& name) const {
-    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" +
-           name;
-  }
-
-  static constexpr char kBucket[] = "ml-multipart-test";
-  static inline Status bucket_status_;
-  std::shared_ptr<RequestMetrics> metrics_;
-  std::unique_ptr<ObjectClient> client_;
+struct MultipartTestBucket {
+  static constexpr char kName[] = "ml-multipart-test";
 };
+using MultipartMotoTest = testing::MotoClientTest<MultipartTestBucket>;
 
 TEST_F(MultipartMotoTest, MultipartWithKmsAndStorageClassIsByteExact) {
   std::shared_ptr<ObjectClient> client(std::move(client_));

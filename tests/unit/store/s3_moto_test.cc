@@ -21,6 +21,7 @@
 
 #include "marketlake/object_client.h"
 #include "marketlake/store/http_transport.h"
+#include "testing/moto_client_test.h"
 #include "testing/moto_server.h"
 
 extern char** environ;
@@ -28,37 +29,10 @@ extern char** environ;
 namespace marketlake {
 namespace {
 
-class MotoS3Test : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto& moto = testing::MotoServer::Get();
-    if (moto.available()) bucket_status_ = moto.CreateBucket(kBucket);
-  }
-
-  void SetUp() override {
-    ML_MOTO_OR_SKIP();
-    ASSERT_TRUE(bucket_status_.ok()) << bucket_status_;
-    S3ClientOptions options;
-    options.endpoint = Endpoint();
-    options.provider = StoreProvider::kGeneric;
-    options.request_timeout = std::chrono::milliseconds(10000);
-    metrics_ = std::make_shared<RequestMetrics>();
-    auto c = MakeS3ObjectClient(options, {"testing", "testing-secret", "", "us-east-1"}, metrics_);
-    ASSERT_TRUE(c.ok()) << c.status();
-    client_ = std::move(c).ValueUnsafe();
-  }
-
-  static std::string Endpoint() { return testing::MotoServer::Get().endpoint(); }
-  std::string Key(const std::string& name) const {
-    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" +
-           name;
-  }
-
-  static constexpr char kBucket[] = "ml-moto-test";
-  static inline Status bucket_status_;
-  std::shared_ptr<RequestMetrics> metrics_;
-  std::unique_ptr<ObjectClient> client_;
+struct MotoTestBucket {
+  static constexpr char kName[] = "ml-moto-test";
 };
+using MotoS3Test = testing::MotoClientTest<MotoTestBucket>;
 
 TEST_F(MotoS3Test, PutIfAbsentSecondWriterLosesTheRace) {
   PutOptions opts;
