@@ -94,7 +94,7 @@ class Parser {
       if (!it->first.IsScalar()) return Fail(it->first, ctx, "expected a key");
       const std::string key = it->first.Scalar();
       const std::string full = ctx + "." + key;
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: it-> yields a temporary proxy
       if (!seen.insert(key).second) return Fail(it->first, full, "given twice");
       if (key == "type") {
         ML_ASSIGN_OR_RETURN(std::string t, Scalar(v, full));
