@@ -365,42 +365,42 @@ Result<int64_t> ParseBarInterval(std::string_view interval) {
 }
 
 const DatasetSpec& TradesSpec() {
-  static const DatasetSpec spec = MakeTrades();
-  return spec;
+  static const DatasetSpec kSpec = MakeTrades();
+  return kSpec;
 }
 const DatasetSpec& QuotesSpec() {
-  static const DatasetSpec spec = MakeQuotes();
-  return spec;
+  static const DatasetSpec kSpec = MakeQuotes();
+  return kSpec;
 }
 Result<DatasetSpec> BarsSpec(std::string_view interval) {
   ML_RETURN_NOT_OK(ParseBarInterval(interval).status());
   return MakeBars(std::string(interval));
 }
 const DatasetSpec& NewsSpec() {
-  static const DatasetSpec spec = MakeNews();
-  return spec;
+  static const DatasetSpec kSpec = MakeNews();
+  return kSpec;
 }
 const DatasetSpec& PriceVolatilitySpec() {
-  static const DatasetSpec spec = MakePriceVolatility();
-  return spec;
+  static const DatasetSpec kSpec = MakePriceVolatility();
+  return kSpec;
 }
 const DatasetSpec& MomentumIndicatorsSpec() {
-  static const DatasetSpec spec = MakeMomentum();
-  return spec;
+  static const DatasetSpec kSpec = MakeMomentum();
+  return kSpec;
 }
 const DatasetSpec& VolumeProfileSpec() {
-  static const DatasetSpec spec = MakeVolumeProfile();
-  return spec;
+  static const DatasetSpec kSpec = MakeVolumeProfile();
+  return kSpec;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 namespace {
 const std::vector<std::string>& BuiltinNames() {
-  static const std::vector<std::string> names = {"bars",   "momentum_indicators", "news",
-                                                 "ohlcv",  "price_volatility",    "quotes",
-                                                 "trades", "volume_profile"};
-  return names;
+  static const std::vector<std::string> kNames = {"bars",   "momentum_indicators", "news",
+                                                  "ohlcv",  "price_volatility",    "quotes",
+                                                  "trades", "volume_profile"};
+  return kNames;
 }
 
 bool IsBuiltinName(std::string_view name) {

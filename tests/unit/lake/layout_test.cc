@@ -92,7 +92,9 @@ TEST(LakeLayout, InvalidPathsAreCorruptionNamingThem) {
     auto parsed = ParseDataFilePath(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(CodeOf(parsed.status()), ErrorCode::kCorruption) << bad;
-    if (*bad) EXPECT_NE(parsed.status().message().find(bad), std::string::npos);
+    if (*bad) {
+      EXPECT_NE(parsed.status().message().find(bad), std::string::npos);
+    }
   }
 }
 

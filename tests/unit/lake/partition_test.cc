@@ -77,7 +77,9 @@ TEST(PartitionerTest, ByDayThenSymbolExactRows) {
     auto psym = std::static_pointer_cast<arrow::StringArray>(part.batch->GetColumnByName("symbol"));
     for (int64_t i = 0; i < part.batch->num_rows(); ++i) {
       EXPECT_EQ(psym->GetView(i), part.values[3].second);
-      if (i > 0) EXPECT_LT(pts->Value(i - 1), pts->Value(i));
+      if (i > 0) {
+        EXPECT_LT(pts->Value(i - 1), pts->Value(i));
+      }
     }
   }
   EXPECT_EQ(total, 1000);
