@@ -19,7 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config.ok()) {
     const auto& message = config.status().message();
     if (message.rfind("fuzz.yaml", 0) != 0) std::abort();
-    if (message.find("s3cr3t-fuzz-value") != std::string::npos) std::abort();
+    // Values from the environment never show; text the file itself holds may be quoted.
+    if (message.find("s3cr3t-fuzz-value") != std::string::npos &&
+        text.find("s3cr3t-fuzz-value") == std::string_view::npos) {
+      std::abort();
+    }
   }
   return 0;
 }

@@ -105,7 +105,10 @@ class Parser {
         } else if (t == "local" || t == "file") {
           type = SourceType::kLocal;
         } else {
-          return Fail(v, full, "unknown type '" + t + "' (expected s3, gcs or local)");
+          // Quote the file's text, not the expansion: ${VAR} must not reveal its value.
+          return Fail(
+              v, full,
+              "unknown type '" + v.Scalar().substr(0, 64) + "' (expected s3, gcs or local)");
         }
       } else if (key == "bucket") {
         ML_ASSIGN_OR_RETURN(out->bucket, Scalar(v, full));
@@ -153,7 +156,9 @@ class Parser {
         } else if (p == "gcs" || p == "gcp") {
           out->provider = StorageProvider::kGcs;
         } else {
-          return Fail(v, full, "unknown provider '" + p + "' (expected aws, minio, b2 or gcs)");
+          return Fail(v, full,
+                      "unknown provider '" + v.Scalar().substr(0, 64) +
+                          "' (expected aws, minio, b2 or gcs)");
         }
       } else if (key == "sse") {
         ML_ASSIGN_OR_RETURN(out->sse, Scalar(v, full));

@@ -198,6 +198,9 @@ TEST(ConfigParse, SecretsNeverAppearInErrors) {
       // an environment variable holding a secret, expanded into a bad place
       "sources:\n  p:\n    bucket: ${SECRET_VAR}/x\n",
       "sources:\n  p:\n    bucket: b\n    region: ${SECRET_VAR}\n    bogus: ${SECRET_VAR}\n",
+      // ... and into settings whose errors quote the value (found by config_fuzz)
+      "sources:\n  p:\n    bucket: b\n    type: ${SECRET_VAR}\n",
+      "sources:\n  p:\n    bucket: b\n    provider: ${SECRET_VAR}\n",
   };
   auto env = FakeEnv({{"SECRET_VAR", secret}});
   for (const auto& text : texts) {
