@@ -421,10 +421,19 @@ def main():
     print(table)
     if not args.no_readme:
         argv = " ".join(["bench/run_bench.py"] + sys.argv[1:])
-        Path(args.readme).write_text(README_TEMPLATE.format(
+        readme = Path(args.readme)
+        # Other benchmarks (bench/s3_bench.py) append their own "## Object storage..."
+        # sections; keep everything from the first section this script does not write.
+        kept = ""
+        if readme.exists():
+            old = readme.read_text()
+            marker = old.find("\n## Object storage")
+            if marker >= 0:
+                kept = old[marker:]
+        readme.write_text(README_TEMPLATE.format(
             notes=JOB_NOTES, machine=machine_description(),
             command=f".venv/bin/python {argv}",
-            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), table=table))
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), table=table) + kept)
         print(f"wrote {args.readme}", file=sys.stderr)
 
 
