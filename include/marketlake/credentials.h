@@ -31,9 +31,10 @@ struct CredentialChoice {
   std::string description;  // e.g. "environment (AWS_ACCESS_KEY_ID)"; never a secret
 };
 
-// Sets options->credentials_* according to the order above.
-CredentialChoice ApplyS3Credentials(const SourceConfig& source, const EnvLookup& env,
-                                    arrow::fs::S3Options* options);
+// Sets options->credentials_* according to the order above. Initialises the AWS SDK first
+// (credential providers are SDK objects); fails only when that initialisation fails.
+Result<CredentialChoice> ApplyS3Credentials(const SourceConfig& source, const EnvLookup& env,
+                                            arrow::fs::S3Options* options);
 
 // The endpoint in effect: the source's endpoint_url, else AWS_ENDPOINT_URL_S3, else
 // AWS_ENDPOINT_URL; empty for AWS itself.

@@ -12,8 +12,10 @@ std::string Get(const EnvLookup& env, const char* name) {
 
 }  // namespace
 
-CredentialChoice ApplyS3Credentials(const SourceConfig& source, const EnvLookup& env,
-                                    arrow::fs::S3Options* options) {
+Result<CredentialChoice> ApplyS3Credentials(const SourceConfig& source, const EnvLookup& env,
+                                            arrow::fs::S3Options* options) {
+  // Building credential providers without an initialised SDK crashes inside it.
+  ML_RETURN_NOT_OK(WithContext(arrow::fs::EnsureS3Initialized(), "initialising S3"));
   CredentialChoice choice;
   if (source.has_keys()) {
     options->ConfigureAccessKey(source.access_key_id, source.secret_access_key,

@@ -274,7 +274,7 @@ Result<arrow::fs::S3Options> MakeS3Options(const SourceConfig& source, const Env
   // must check anyway.
   options.allow_delayed_open = true;
   options.background_writes = true;
-  CredentialChoice choice = ApplyS3Credentials(source, env, &options);
+  ML_ASSIGN_OR_RETURN(CredentialChoice choice, ApplyS3Credentials(source, env, &options));
   if (credentials != nullptr) *credentials = choice.description;
   if (source.retry.max_attempts > 0) {
     options.retry_strategy =

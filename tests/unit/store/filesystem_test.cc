@@ -212,7 +212,7 @@ TEST(S3OptionsFromSource, CredentialOrder) {
                        {"AWS_PROFILE", "dev"}});
   // 2. environment keys beat the profile
   arrow::fs::S3Options o;
-  auto choice = ApplyS3Credentials(s, full_env, &o);
+  auto choice = ApplyS3Credentials(s, full_env, &o).ValueOrDie();
   EXPECT_EQ(choice.source, CredentialSource::kEnvironment);
   EXPECT_EQ(o.GetAccessKey(), "envkey");
   EXPECT_EQ(o.GetSessionToken(), "envtoken");
@@ -221,7 +221,7 @@ TEST(S3OptionsFromSource, CredentialOrder) {
   s.secret_access_key = "cfgsecret";
   s.name = "src";
   arrow::fs::S3Options o2;
-  choice = ApplyS3Credentials(s, full_env, &o2);
+  choice = ApplyS3Credentials(s, full_env, &o2).ValueOrDie();
   EXPECT_EQ(choice.source, CredentialSource::kConfig);
   EXPECT_EQ(o2.GetAccessKey(), "cfgkey");
   EXPECT_EQ(choice.description.find("cfgsecret"), std::string::npos);
@@ -229,7 +229,7 @@ TEST(S3OptionsFromSource, CredentialOrder) {
   SourceConfig none;
   none.bucket = "b";
   arrow::fs::S3Options o3;
-  choice = ApplyS3Credentials(none, Env({{"AWS_PROFILE", "dev"}}), &o3);
+  choice = ApplyS3Credentials(none, Env({{"AWS_PROFILE", "dev"}}), &o3).ValueOrDie();
   EXPECT_EQ(choice.source, CredentialSource::kDefaultChain);
   EXPECT_NE(choice.description.find("'dev'"), std::string::npos);
 }
