@@ -223,6 +223,29 @@ class Dataset {
   // version with operation "import". Empty input commits nothing (version 0).
   Result<CommitResult> Append(const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
                               const AppendOptions& options = {});
+  // Streaming writers (ingest) write data files one partition at a time and publish them
+  // together, so memory holds one partition's rows, not the whole input:
+  //   base = BeginWrite(); files += WriteFiles(...)...; CommitFiles(files, base, ...)
+  // Files written but not committed are invisible; DeleteFiles removes them (CleanOrphans
+  // would, later). WriteFiles may be called from several threads at once.
+  //
+  // The version the writer starts from (reads new log entries; checks the store can commit).
+  Result<int64_t> BeginWrite();
+  // Writes `batch` (rows of the partition `values`, already sorted by (symbol, ts) when
+  // options.sort) as one or more files of at most options.max_rows_per_file rows.
+  Result<std::vector<DataFile>> WriteFiles(const PartitionValues& values,
+                                           const std::shared_ptr<arrow::RecordBatch>& batch,
+                                           const AppendOptions& options, int64_t base_version);
+  // Publishes `files` in one commit with `operation`. With `exclusive_partitions`, an
+  // intervening commit (after `base_version`) that added files to a partition this commit
+  // adds to is a conflict (kPreconditionFailed): the caller deduplicated against the
+  // snapshot at `base_version` and must redo that against the newer one. On failure the
+  // files are left for the caller to delete or retry.
+  Result<CommitResult> CommitFiles(std::vector<DataFile> files, int64_t base_version,
+                                   std::string operation, const CommitOptions& options,
+                                   bool exclusive_partitions);
+  void DeleteFiles(const std::vector<DataFile>& files);
+
   // Removes every live file whose partition values start with `values` (a prefix, e.g.
   // {{"year","2024"}}) in one commit. kNotFound when no file matches.
   Result<CommitResult> RemovePartition(const PartitionValues& values,
@@ -241,6 +264,7 @@ class Dataset {
  private:
   friend class Lake;
   friend class DatasetOps;
+  friend const Location& DatasetRoot(const Dataset& dataset);  // lake_internal.h
   Dataset() = default;
   struct State;
   std::string name_;

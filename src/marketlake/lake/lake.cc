@@ -288,13 +288,18 @@ class DatasetOps {
   // Publishes `commit` (added/removed/operation set) at the next free version, rebasing over
   // commits that do not conflict. `removed_prefix` marks a partition removal.
   static Result<CommitResult> Commit(Dataset& d, CommitInfo commit, const CommitOptions& options,
-                                     const std::optional<PartitionValues>& removed_prefix) {
+                                     const std::optional<PartitionValues>& removed_prefix,
+                                     bool exclusive_partitions = false) {
     ML_RETURN_NOT_OK(CheckQualityJson(options.quality_json));
     commit.parameters = options.parameters;
     commit.lineage = options.lineage;
     commit.quality_json = options.quality_json;
     const int64_t base = commit.read_version;
     std::set<std::string> removing(commit.removed.begin(), commit.removed.end());
+    std::set<PartitionValues> adding;
+    if (exclusive_partitions) {
+      for (const auto& f : commit.added) adding.insert(f.partition);
+    }
     CommitResult result;
     for (int attempt = 1; attempt <= std::max(1, options.max_attempts); ++attempt) {
       result.attempts = attempt;
@@ -308,6 +313,14 @@ class DatasetOps {
                          fmt::format("{}: commit conflicts with version {} ({}), which already "
                                      "removed {}",
                                      d.name_, v, other.operation, r));
+          }
+        }
+        for (const auto& f : other.added) {
+          if (adding.count(f.partition)) {
+            return Error(ErrorCode::kPreconditionFailed,
+                         fmt::format("{}: version {} ({}) added {} to a partition this commit "
+                                     "adds to",
+                                     d.name_, v, other.operation, f.path));
           }
         }
         if (removed_prefix) {
@@ -472,6 +485,41 @@ Result<CommitResult> Dataset::Append(
   auto result = DatasetOps::Commit(*this, std::move(commit), options, std::nullopt);
   if (!result.ok()) DatasetOps::DeleteAll(*this, files);
   return result;
+}
+
+Result<int64_t> Dataset::BeginWrite() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  ML_RETURN_NOT_OK(store_->CheckCommittable());
+  ML_RETURN_NOT_OK(DatasetOps::Refresh(*this));
+  return static_cast<int64_t>(state_->log.size());
+}
+
+Result<std::vector<DataFile>> Dataset::WriteFiles(const PartitionValues& values,
+                                                  const std::shared_ptr<arrow::RecordBatch>& batch,
+                                                  const AppendOptions& options,
+                                                  int64_t base_version) {
+  if (!batch || batch->num_rows() == 0) return std::vector<DataFile>{};
+  // Writing touches only immutable members and the (thread-safe) store: no lock.
+  std::vector<PartitionedBatch> parts{PartitionedBatch{values, batch}};
+  return DatasetOps::WriteParts(*this, parts, options.write, options.max_rows_per_file,
+                                base_version + 1, options.sort);
+}
+
+Result<CommitResult> Dataset::CommitFiles(std::vector<DataFile> files, int64_t base_version,
+                                          std::string operation, const CommitOptions& options,
+                                          bool exclusive_partitions) {
+  if (files.empty()) return CommitResult{};
+  std::lock_guard<std::mutex> lock(state_->mu);
+  ML_RETURN_NOT_OK(DatasetOps::Refresh(*this));
+  CommitInfo commit;
+  commit.operation = std::move(operation);
+  commit.read_version = base_version;
+  commit.added = std::move(files);
+  return DatasetOps::Commit(*this, std::move(commit), options, std::nullopt, exclusive_partitions);
+}
+
+void Dataset::DeleteFiles(const std::vector<DataFile>& files) {
+  DatasetOps::DeleteAll(*this, files);
 }
 
 Result<CommitResult> Dataset::RemovePartition(const PartitionValues& values,

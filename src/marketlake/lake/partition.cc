@@ -259,14 +259,87 @@ struct KeyHash {
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
+namespace {
+
+// Arrow's general sort, for inputs the fast path does not cover (nulls in the keys).
+Result<std::shared_ptr<arrow::RecordBatch>> ArrowSortBySymbolTs(
     const std::shared_ptr<arrow::RecordBatch>& batch) {
   std::vector<arrow::compute::SortKey> keys;
   if (batch->GetColumnByName("symbol")) keys.emplace_back("symbol");
   if (batch->GetColumnByName("ts")) keys.emplace_back("ts");
-  if (keys.empty() || batch->num_rows() < 2) return batch;
   arrow::compute::SortOptions options(keys);
   ML_ASSIGN_OR_RETURN(auto indices, arrow::compute::SortIndices(arrow::Datum(batch), options));
+  ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
+  return taken.record_batch();
+}
+
+// Sorts row indices [begin, end) stably by ts when they are not already in order.
+void SortRunByTs(const int64_t* ts, int64_t* begin, int64_t* end) {
+  bool sorted = true;
+  for (int64_t* p = begin + 1; p < end && sorted; ++p) sorted = ts[*(p - 1)] <= ts[*p];
+  if (!sorted) {
+    std::stable_sort(begin, end, [ts](int64_t a, int64_t b) { return ts[a] < ts[b]; });
+  }
+}
+
+}  // namespace
+
+// Market data has few symbols and arrives nearly in time order, so: dense symbol ids ranked
+// by symbol, a stable counting sort by rank, then a stable sort by ts only of the symbol
+// runs that are not already in time order. Linear for time-ordered input.
+Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
+    const std::shared_ptr<arrow::RecordBatch>& batch) {
+  const int64_t n = batch->num_rows();
+  auto sym_col = batch->GetColumnByName("symbol");
+  auto ts_col = batch->GetColumnByName("ts");
+  if ((!sym_col && !ts_col) || n < 2) return batch;
+  if ((sym_col && sym_col->null_count() > 0) || (ts_col && ts_col->null_count() > 0) ||
+      (ts_col && ts_col->type_id() != arrow::Type::TIMESTAMP)) {
+    return ArrowSortBySymbolTs(batch);
+  }
+  const int64_t* ts = nullptr;
+  std::shared_ptr<arrow::Array> ts_arr;
+  if (ts_col) {
+    ML_ASSIGN_OR_RETURN(ts_arr, TsNanos(*batch));
+    ts = ts_arr->data()->GetValues<int64_t>(1);
+  }
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  if (!sym_col) {
+    for (int64_t i = 0; i < n; ++i) order[i] = i;
+    SortRunByTs(ts, order.data(), order.data() + n);
+  } else {
+    ML_ASSIGN_OR_RETURN(auto sym, SymbolStrings(*batch));
+    std::unordered_map<std::string_view, int32_t> ids;
+    std::vector<std::string_view> names;
+    std::vector<int32_t> id(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      auto [it, inserted] = ids.emplace(sym->GetView(i), static_cast<int32_t>(names.size()));
+      if (inserted) names.push_back(it->first);
+      id[i] = it->second;
+    }
+    std::vector<int32_t> by_name(names.size());
+    for (size_t k = 0; k < names.size(); ++k) by_name[k] = static_cast<int32_t>(k);
+    std::sort(by_name.begin(), by_name.end(),
+              [&](int32_t a, int32_t b) { return names[a] < names[b]; });
+    std::vector<int32_t> rank(names.size());
+    for (size_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = static_cast<int32_t>(r);
+    std::vector<int64_t> start(names.size() + 1, 0);
+    for (int64_t i = 0; i < n; ++i) ++start[rank[id[i]] + 1];
+    for (size_t r = 1; r < start.size(); ++r) start[r] += start[r - 1];
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t i = 0; i < n; ++i) order[fill[rank[id[i]]]++] = i;
+    if (ts) {
+      for (size_t r = 0; r + 1 < start.size(); ++r) {
+        SortRunByTs(ts, order.data() + start[r], order.data() + start[r + 1]);
+      }
+    }
+  }
+  bool identity = true;
+  for (int64_t i = 0; i < n && identity; ++i) identity = order[i] == i;
+  if (identity) return batch;
+  arrow::Int64Builder builder;
+  ML_RETURN_NOT_OK(builder.AppendValues(order));
+  ML_ASSIGN_OR_RETURN(auto indices, builder.Finish());
   ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
   return taken.record_batch();
 }
