@@ -14,9 +14,11 @@
 // Cost: O((L + R) log) for sorting both sides by (key, time), then one merge per key.
 #pragma once
 
+#include <arrow/record_batch.h>
 #include <arrow/table.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,5 +37,36 @@ struct AsofOptions {
 
 Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const arrow::Table& right,
                                                const AsofOptions& options);
+
+// Streaming as-of join of two inputs both ordered by (key, time), e.g. two LakeReaders
+// (ordered by (symbol, ts)): AsofJoin's result for each left batch, holding only the right
+// batches that the current left batch can match. Exactly one key column (utf8, large_utf8
+// or dictionary of them; order: byte-wise) and a timestamp or int64 time column on both
+// sides. Out-of-order rows on either side are kInvalidArgument (naming key and time); rows
+// with a null key or time never match and are not checked.
+//
+// Memory: the right batches that hold a current match, plus the one being read.
+class AsofStream {
+ public:
+  // Pulls the next right batch; nullptr at the end.
+  using Source = std::function<Result<std::shared_ptr<arrow::RecordBatch>>()>;
+
+  // kInvalidArgument unless options.by has exactly one column; kMissingColumn when a side
+  // lacks the key or time column.
+  static Result<std::unique_ptr<AsofStream>> Make(std::shared_ptr<arrow::Schema> left_schema,
+                                                  std::shared_ptr<arrow::Schema> right_schema,
+                                                  Source right, const AsofOptions& options);
+  ~AsofStream();
+
+  // Left's columns, then right's except the key (AsofJoin's names).
+  std::shared_ptr<arrow::Schema> schema() const;
+  // The next left batch joined; it must continue the left stream's (key, time) order.
+  Result<std::shared_ptr<arrow::RecordBatch>> Join(const arrow::RecordBatch& left);
+
+ private:
+  struct Impl;
+  explicit AsofStream(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace marketlake

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -87,6 +88,13 @@ class BarAggregator {
   // late_rows(). Fill continues across calls. Concatenating the results of TakeCompleted()
   // calls and Finish() gives the same bars as one Finish(), ordered by time chunk then symbol.
   Result<std::shared_ptr<arrow::Table>> TakeCompleted(int64_t watermark_nanos);
+  // For streams ordered by (symbol, ts), e.g. a LakeReader: hands out (ordered by (symbol,
+  // ts)) and forgets every bar of the symbols that sort before `symbol` (byte order), which
+  // such a stream has finished once it reaches `symbol`. Call it with the last symbol of each
+  // batch; memory is then the bars of about one symbol. Later rows of a handed-out symbol are
+  // late (dropped and counted) unless they start a later bar. Concatenating the results and
+  // Finish() gives exactly one Finish()'s bars, fills included.
+  Result<std::shared_ptr<arrow::Table>> TakeSymbolsBefore(std::string_view symbol);
   int64_t late_rows() const;
 
   int64_t interval_nanos() const;

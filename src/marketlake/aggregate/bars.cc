@@ -325,8 +325,9 @@ struct BarAggregator::Impl {
   }
 
   // Bars ending at or before `watermark` (all bars for INT64_MAX), ordered by (symbol, ts);
-  // they leave memory.
-  Result<std::shared_ptr<arrow::Table>> Emit(int64_t watermark) {
+  // they leave memory. With `before`, every bar of the symbols ordered before it instead.
+  Result<std::shared_ptr<arrow::Table>> Emit(int64_t watermark,
+                                             const std::string* before = nullptr) {
     arrow::StringBuilder sym_b;
     arrow::TimestampBuilder ts_b(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
                                  arrow::default_memory_pool());
@@ -356,9 +357,12 @@ struct BarAggregator::Impl {
     std::vector<char> taken(everything ? 0 : bars.size(), 0);
     for (uint32_t s : order) {
       SymbolState& st = symbols[s];
+      if (before != nullptr && !(st.name < *before)) break;  // `order` is by name
       idx.clear();
       for (uint32_t i : st.bar_ids) {
-        if (everything || BucketEnd(bars[i].bucket) <= watermark) idx.push_back(i);
+        if (everything || before != nullptr || BucketEnd(bars[i].bucket) <= watermark) {
+          idx.push_back(i);
+        }
       }
       auto by_bucket = [&](uint32_t a, uint32_t b) { return bars[a].bucket < bars[b].bucket; };
       if (!std::is_sorted(idx.begin(), idx.end(), by_bucket)) {
@@ -490,6 +494,10 @@ Result<std::shared_ptr<arrow::Table>> BarAggregator::Finish() {
 Result<std::shared_ptr<arrow::Table>> BarAggregator::TakeCompleted(int64_t watermark_nanos) {
   if (watermark_nanos == std::numeric_limits<int64_t>::max()) --watermark_nanos;
   return impl_->Emit(watermark_nanos);
+}
+Result<std::shared_ptr<arrow::Table>> BarAggregator::TakeSymbolsBefore(std::string_view symbol) {
+  const std::string before(symbol);
+  return impl_->Emit(std::numeric_limits<int64_t>::max() - 1, &before);
 }
 int64_t BarAggregator::late_rows() const { return impl_->late; }
 int64_t BarAggregator::interval_nanos() const { return impl_->interval; }
