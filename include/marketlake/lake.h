@@ -84,6 +84,11 @@ PartitionSpec DefaultPartitionSpec(std::string_view dataset);
 // 0x100000001b3). Stable across platforms and versions.
 uint64_t SymbolHash(std::string_view symbol);
 
+// Stable sort by (symbol, ts), using whichever of the two columns exist (nulls last).
+// Linear time for input that is in time order or nearly so.
+Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
+    const std::shared_ptr<arrow::RecordBatch>& batch);
+
 struct PartitionedBatch {
   PartitionValues values;                     // decoded values, in the spec's key order
   std::shared_ptr<arrow::RecordBatch> batch;  // sorted by (symbol, ts) when sorting
@@ -246,6 +251,18 @@ class Dataset {
                                    bool exclusive_partitions);
   void DeleteFiles(const std::vector<DataFile>& files);
 
+  // Replaces partitions atomically (re-aggregation, late data): in ONE commit with operation
+  // "replace", removes every live file whose partition values start with one of `partitions`
+  // (full values or prefixes) and adds `batches`, partitioned, sorted and written as Append
+  // writes them. Every row must fall in one of `partitions` (kInvalidArgument otherwise),
+  // so readers see either the old rows or the new, never both. Conflicts like
+  // RemovePartition: with an intervening commit that removed any of the same files or added
+  // a file to one of `partitions` (kPreconditionFailed; nothing published, new files
+  // deleted). Nothing to remove and no rows: version 0.
+  Result<CommitResult> ReplacePartitions(
+      const std::vector<PartitionValues>& partitions,
+      const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
+      const AppendOptions& options = {});
   // Removes every live file whose partition values start with `values` (a prefix, e.g.
   // {{"year","2024"}}) in one commit. kNotFound when no file matches.
   Result<CommitResult> RemovePartition(const PartitionValues& values,

@@ -3,6 +3,7 @@
 //   LAKE/{raw,cleaned,features}/DATASET/KEY=VALUE/.../<version>-<uuid>.parquet   data files
 //   LAKE/_marketlake/DATASET/_log/<version>.json                                  commit log
 //   LAKE/_marketlake/stats/DATASET/<sequence>.json                                import stats
+//   LAKE/_marketlake/rejects/DATASET/<import id>/<source>.rejects.csv             rejected rows
 //
 // <version> and <sequence> are 20 decimal digits, zero-padded (so names sort by number);
 // <uuid> is 32 lowercase hex digits. All paths are '/'-separated and relative to the lake
@@ -81,6 +82,10 @@ Result<std::string> LogEntryPath(std::string_view dataset, int64_t version);
 // _marketlake/stats/DATASET and _marketlake/stats/DATASET/<sequence>.json.
 Result<std::string> StatsDir(std::string_view dataset);
 Result<std::string> StatsEntryPath(std::string_view dataset, int64_t sequence);
+// _marketlake/rejects/DATASET/<import id>/<encoded source name>.rejects.csv: the rows an
+// import rejected from one source (import id and source name are percent-encoded).
+Result<std::string> RejectsFilePath(std::string_view dataset, std::string_view import_id,
+                                    std::string_view source_name);
 // The version in a log (or stats) entry's file name "<20 digits>.json"; kCorruption
 // naming it otherwise.
 Result<int64_t> ParseLogEntryName(std::string_view file_name);

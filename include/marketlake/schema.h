@@ -203,6 +203,9 @@ struct NormalizeOptions {
   EpochUnit epoch_unit = EpochUnit::kAuto;
   AmbiguousTime ambiguous = AmbiguousTime::kEarliest;
   arrow::MemoryPool* pool = nullptr;  // nullptr: the default pool
+  // Check rule unique_key within the batch. Import turns it off: it skips duplicate keys
+  // across all its input and the lake instead (ingest.h), counting them, not rejecting.
+  bool check_unique_key = true;
 };
 
 struct RuleCount {

@@ -39,6 +39,11 @@ struct ReadFileOptions {
   int64_t batch_rows = 64 * 1024;  // Parquet batch size
   int32_t block_bytes = 4 << 20;   // CSV/JSON block size: bounds a single line's length too
   bool use_threads = true;
+  // CSV: read every column as text (no type inference), so that a malformed value is a
+  // row-level problem for the caller (schema.h Normalize) and not a failed read. Only empty
+  // fields are null. The header (first line, at most block_bytes) is read ahead to name
+  // the columns.
+  bool text_columns = false;
 };
 
 struct OpenedInput {

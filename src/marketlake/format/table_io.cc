@@ -3,6 +3,7 @@
 #include <arrow/compute/api.h>
 #include <arrow/csv/api.h>
 #include <arrow/filesystem/localfs.h>
+#include <arrow/io/buffered.h>
 #include <arrow/io/compressed.h>
 #include <arrow/io/stdio.h>
 #include <arrow/ipc/writer.h>
@@ -238,6 +239,47 @@ std::string_view FormatName(FileFormat format) {
   return "auto";
 }
 
+namespace {
+
+// The column names in the first line of CSV text (RFC 4180 quoting: a doubled quote inside
+// a quoted field is one quote). kCorruption when the text holds no complete line (a header
+// longer than the block).
+Result<std::vector<std::string>> CsvHeaderNames(std::string_view text, char delimiter,
+                                                const std::string& where) {
+  std::vector<std::string> names;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"') {
+        cur += c;
+      } else if (i + 1 < text.size() && text[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == delimiter) {
+      names.push_back(std::move(cur));
+      cur.clear();
+    } else if (c == '\n' || c == '\r') {
+      names.push_back(std::move(cur));
+      return names;
+    } else {
+      cur += c;
+    }
+  }
+  if (text.empty()) return names;  // an empty file: the reader reports it
+  return Error(ErrorCode::kCorruption,
+               fmt::format("{}: the header line is longer than {} bytes or unterminated", where,
+                           text.size()));
+}
+
+}  // namespace
+
 Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions& options) {
   ML_ASSIGN_OR_RETURN(Location loc, ResolveLocation(uri));
   auto info = loc.fs->GetFileInfo(loc.path);
@@ -307,6 +349,19 @@ Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions&
     parse.delimiter = options.delimiter;
     parse.newlines_in_values = false;
     auto convert = arrow::csv::ConvertOptions::Defaults();
+    if (options.text_columns) {
+      ML_ASSIGN_OR_RETURN(auto buffered,
+                          arrow::io::BufferedInputStream::Create(
+                              options.block_bytes, arrow::default_memory_pool(), stream));
+      auto head = buffered->Peek(options.block_bytes);
+      if (!head.ok()) return WithContext(head.status(), loc.display);
+      ML_ASSIGN_OR_RETURN(auto names, CsvHeaderNames(*head, options.delimiter, loc.display));
+      for (const auto& name : names) convert.column_types[name] = arrow::utf8();
+      convert.strings_can_be_null = true;
+      convert.null_values = {""};
+      convert.quoted_strings_can_be_null = false;
+      stream = buffered;
+    }
     if (options.schema) {
       for (const auto& f : options.schema->fields()) convert.column_types[f->name()] = f->type();
     }

@@ -294,6 +294,14 @@ Result<std::string> StatsEntryPath(std::string_view dataset, int64_t sequence) {
   return fmt::format("{}/{}.json", dir, Padded(sequence));
 }
 
+Result<std::string> RejectsFilePath(std::string_view dataset, std::string_view import_id,
+                                    std::string_view source_name) {
+  ML_RETURN_NOT_OK(ValidateDatasetName(dataset));
+  ML_ASSIGN_OR_RETURN(std::string id, EncodePartitionValue(import_id));
+  ML_ASSIGN_OR_RETURN(std::string name, EncodePartitionValue(source_name));
+  return fmt::format("{}/rejects/{}/{}/{}.rejects.csv", MetadataDir(), dataset, id, name);
+}
+
 Result<int64_t> ParseLogEntryName(std::string_view file_name) {
   if (file_name.size() != 25 || !file_name.ends_with(".json") ||
       !AllDigits(file_name.substr(0, 20))) {

@@ -951,7 +951,7 @@ Result<NormalizedBatch> Normalize(const DatasetSpec& spec,
   }
 
   // 5. Duplicate keys among rows that passed every other check: the first occurrence wins.
-  if (!spec.key.empty()) {
+  if (!spec.key.empty() && options.check_unique_key) {
     std::vector<KeyColumn> keys;
     std::vector<int> idx;
     std::vector<std::string> key_inputs;
