@@ -286,9 +286,10 @@ class DatasetOps {
   }
 
   // Publishes `commit` (added/removed/operation set) at the next free version, rebasing over
-  // commits that do not conflict. `removed_prefix` marks a partition removal.
+  // commits that do not conflict. `removed_prefixes`: partitions removed or replaced (an
+  // intervening commit that added files to one conflicts).
   static Result<CommitResult> Commit(Dataset& d, CommitInfo commit, const CommitOptions& options,
-                                     const std::optional<PartitionValues>& removed_prefix,
+                                     const std::vector<PartitionValues>& removed_prefixes,
                                      bool exclusive_partitions = false) {
     ML_RETURN_NOT_OK(CheckQualityJson(options.quality_json));
     commit.parameters = options.parameters;
@@ -323,14 +324,13 @@ class DatasetOps {
                                      d.name_, v, other.operation, f.path));
           }
         }
-        if (removed_prefix) {
+        for (const auto& prefix : removed_prefixes) {
           for (const auto& f : other.added) {
-            if (StartsWith(f.partition, *removed_prefix)) {
-              return Error(
-                  ErrorCode::kPreconditionFailed,
-                  fmt::format("{}: removing partition {} conflicts with version {} "
-                              "({}), which added {}",
-                              d.name_, ValuesText(*removed_prefix), v, other.operation, f.path));
+            if (StartsWith(f.partition, prefix)) {
+              return Error(ErrorCode::kPreconditionFailed,
+                           fmt::format("{}: removing partition {} conflicts with version {} "
+                                       "({}), which added {}",
+                                       d.name_, ValuesText(prefix), v, other.operation, f.path));
             }
           }
         }
@@ -428,7 +428,21 @@ class DatasetOps {
   static void DeleteAll(Dataset& d, const std::vector<DataFile>& files) {
     for (const auto& f : files) (void)d.store_->Delete(f.path);
   }
+
+  static Result<CommitResult> CommitLocked(Dataset& d, CommitInfo commit,
+                                           const CommitOptions& options,
+                                           const std::vector<PartitionValues>& removed_prefixes) {
+    std::lock_guard<std::mutex> lock(d.state_->mu);
+    ML_RETURN_NOT_OK(Refresh(d));
+    return Commit(d, std::move(commit), options, removed_prefixes);
+  }
 };
+
+Result<CommitResult> CommitRemovingPartitions(Dataset& d, CommitInfo commit,
+                                              const CommitOptions& options,
+                                              const std::vector<PartitionValues>& partitions) {
+  return DatasetOps::CommitLocked(d, std::move(commit), options, partitions);
+}
 
 Result<int64_t> Dataset::LatestVersion() {
   std::lock_guard<std::mutex> lock(state_->mu);
@@ -482,7 +496,7 @@ Result<CommitResult> Dataset::Append(
   commit.operation = "import";
   commit.read_version = base;
   commit.added = files;
-  auto result = DatasetOps::Commit(*this, std::move(commit), options, std::nullopt);
+  auto result = DatasetOps::Commit(*this, std::move(commit), options, {});
   if (!result.ok()) DatasetOps::DeleteAll(*this, files);
   return result;
 }
@@ -515,7 +529,7 @@ Result<CommitResult> Dataset::CommitFiles(std::vector<DataFile> files, int64_t b
   commit.operation = std::move(operation);
   commit.read_version = base_version;
   commit.added = std::move(files);
-  return DatasetOps::Commit(*this, std::move(commit), options, std::nullopt, exclusive_partitions);
+  return DatasetOps::Commit(*this, std::move(commit), options, {}, exclusive_partitions);
 }
 
 void Dataset::DeleteFiles(const std::vector<DataFile>& files) {
@@ -540,7 +554,7 @@ Result<CommitResult> Dataset::RemovePartition(const PartitionValues& values,
   }
   CommitOptions opts = options;
   opts.parameters["partition"] = ValuesText(values);
-  return DatasetOps::Commit(*this, std::move(commit), opts, values);
+  return DatasetOps::Commit(*this, std::move(commit), opts, {values});
 }
 
 Result<CommitResult> Dataset::Compact(const PartitionValues& filter,
@@ -618,7 +632,7 @@ Result<CommitResult> Dataset::Compact(const PartitionValues& filter,
   commit.added = written;
   CommitOptions opts = options;
   opts.parameters["target_file_bytes"] = std::to_string(options.target_file_bytes);
-  auto result = DatasetOps::Commit(*this, std::move(commit), opts, std::nullopt);
+  auto result = DatasetOps::Commit(*this, std::move(commit), opts, {});
   if (!result.ok()) DatasetOps::DeleteAll(*this, written);
   return result;
 }

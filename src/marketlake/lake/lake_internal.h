@@ -38,4 +38,11 @@ Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
 using PublishHook = std::function<void(std::string_view dataset, int64_t version, int attempt)>;
 void SetPublishHookForTesting(PublishHook hook);
 
+// Publishes `commit` (operation, read_version, added and removed set), taking the dataset's
+// lock: the rules of lake.h, and an intervening commit that added files to one of
+// `partitions` (prefixes) conflicts, as for RemovePartition. For lake_replace.cc.
+Result<CommitResult> CommitRemovingPartitions(Dataset& d, CommitInfo commit,
+                                              const CommitOptions& options,
+                                              const std::vector<PartitionValues>& partitions);
+
 }  // namespace marketlake
