@@ -122,4 +122,24 @@ struct ImportReport {
 Result<ImportReport> Import(Lake* lake, const std::vector<SourceFile>& sources,
                             const ImportOptions& options);
 
+// `marketlake schema check`: how a source maps onto its dataset (read from its first batch)
+// and whether the lake's files of that dataset can take the canonical schema.
+struct SchemaCheck {
+  std::string source;
+  std::string dataset;
+  std::string detected_by;
+  NormalizeStats mapping;    // renamed, dropped and missing optional columns
+  std::string source_error;  // non-empty: the source cannot be imported as the dataset
+  ErrorCode source_code = ErrorCode::kOk;
+  int64_t lake_files = 0;
+  CompatibilityReport lake;  // when a lake was given and lake_error is empty
+  std::string lake_error;    // non-empty: the lake's files are incompatible (why)
+  bool ok() const { return source_error.empty() && lake_error.empty(); }
+};
+
+// `lake` may be null (no lake check). Fails only when the source cannot be read or its
+// dataset not determined.
+Result<SchemaCheck> CheckSourceSchema(Lake* lake, const SourceFile& source,
+                                      const ImportOptions& options);
+
 }  // namespace marketlake

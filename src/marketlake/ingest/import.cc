@@ -192,7 +192,7 @@ class Importer {
         ML_ASSIGN_OR_RETURN(t->base_version, t->dataset->LatestVersion());
       }
       ML_ASSIGN_OR_RETURN(t->base, t->dataset->GetSnapshot(t->base_version));
-      ML_RETURN_NOT_OK(CheckLakeSchema(*t));
+      ML_RETURN_NOT_OK(CheckLakeSchema(*lake_, t->name, t->base, *t->schema).status());
       t->partitioner = std::make_unique<Partitioner>(t->dataset->partition_spec());
     } else {
       t->partitioner = std::make_unique<Partitioner>(
@@ -203,59 +203,6 @@ class Importer {
     return raw;
   }
 
-  // The dataset's newest file must be readable as the canonical schema (evolution rules).
-  Status CheckLakeSchema(const Target& t) {
-    if (t.base.files.empty()) return Status::OK();
-    const DataFile* newest = &t.base.files[0];
-    for (const auto& f : t.base.files) {
-      if (f.added_in_version > newest->added_in_version) newest = &f;
-    }
-    ML_ASSIGN_OR_RETURN(auto existing, ReadFileSchema(lake_->root().Child(newest->path)));
-    auto report = CheckCompatibility(*existing, *t.schema);
-    if (!report.ok()) {
-      return Error(ErrorCode::kSchemaMismatch,
-                   fmt::format("{}: the lake's files cannot take the incoming schema: {}", t.name,
-                               report.status().message()));
-    }
-    return Status::OK();
-  }
-
-  Result<std::pair<std::string, DatasetSpec>> ResolveDataset(const SourceFile& src,
-                                                             const arrow::Schema& schema,
-                                                             SourceReport* report) {
-    std::string type = options_.type.empty() ? "auto" : options_.type;
-    std::string interval = options_.interval;
-    if (type == "auto") {
-      std::vector<std::string> names;
-      for (const auto& f : schema.fields()) names.push_back(f->name());
-      auto detected = DetectDataset(names, src.uri);
-      if (!detected.ok()) {
-        return Error(ErrorCode::kSchemaMismatch,
-                     fmt::format("{}: {} (name the dataset with --type)", src.uri,
-                                 detected.status().message()));
-      }
-      type = detected->dataset;
-      if (interval.empty()) interval = detected->interval;
-      report->detected_by = detected->reason;
-    } else {
-      report->detected_by = "--type " + type;
-    }
-    std::string name = type;
-    if (type == "bars") {
-      if (interval.empty()) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("{}: bars need an interval: give --interval (e.g. 1m, 1d); "
-                                 "the path does not say",
-                                 src.uri));
-      }
-      name = "bars_" + interval;
-    }
-    DatasetRegistry builtins;
-    const DatasetRegistry& registry = options_.registry ? *options_.registry : builtins;
-    ML_ASSIGN_OR_RETURN(DatasetSpec spec, registry.Find(name));
-    return std::make_pair(name, std::move(spec));
-  }
-
   Status ImportSource(const SourceFile& src, SourceReport* report) {
     report->source = src.uri;
     ReadFileOptions read = options_.read;
@@ -264,7 +211,8 @@ class Importer {
     if (!opened.ok()) return opened.status();
     report->bytes = std::max<int64_t>(0, opened->size);
     auto reader = opened->reader;
-    ML_ASSIGN_OR_RETURN(auto named, ResolveDataset(src, *reader->schema(), report));
+    ML_ASSIGN_OR_RETURN(auto named,
+                        ResolveDataset(options_, src.uri, *reader->schema(), &report->detected_by));
     report->dataset = named.first;
     ML_ASSIGN_OR_RETURN(Target * target, TargetFor(named.first, named.second));
     NormalizeOptions nopts;

@@ -9,9 +9,11 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "marketlake/filesystem.h"
+#include "marketlake/ingest.h"
 #include "marketlake/lake.h"
 #include "marketlake/schema.h"
 #include "marketlake/status.h"
@@ -48,6 +50,19 @@ Status AddKeys(const arrow::RecordBatch& batch, const DatasetSpec& spec, KeySet*
 // A whole data file of the lake, cast to `schema`.
 Result<std::shared_ptr<arrow::RecordBatch>> ReadDataFile(
     const Lake& lake, const DataFile& file, const std::shared_ptr<arrow::Schema>& schema);
+
+// The dataset a source goes to: options.type, else detected from its columns and path
+// (bars: with an interval). `detected_by` says why. Returns (lake dataset name, spec).
+Result<std::pair<std::string, DatasetSpec>> ResolveDataset(const ImportOptions& options,
+                                                           const std::string& uri,
+                                                           const arrow::Schema& schema,
+                                                           std::string* detected_by);
+
+// Whether the newest file of `snapshot` can take `incoming` (schema evolution rules);
+// kSchemaMismatch naming the dataset and the offending columns otherwise.
+Result<CompatibilityReport> CheckLakeSchema(const Lake& lake, const std::string& dataset,
+                                            const Snapshot& snapshot,
+                                            const arrow::Schema& incoming);
 
 // The Arrow schema stored in a Parquet file's footer.
 Result<std::shared_ptr<arrow::Schema>> ReadFileSchema(const Location& loc);

@@ -282,5 +282,60 @@ TEST_F(ImportTest, ConcurrentImportersOfTheSameDataAddItOnce) {
   EXPECT_EQ(Rows("trades").size(), 2001u);
 }
 
+// A dataset whose files predate optional columns takes the canonical schema; one whose
+// files hold price as text refuses it, naming the column.
+TEST_F(ImportTest, SchemaEvolutionAgainstTheLake) {
+  Write("t.csv", kTradesCsv);
+  auto old_schema =
+      arrow::schema({arrow::field("symbol", arrow::utf8()),
+                     arrow::field("ts", arrow::timestamp(arrow::TimeUnit::NANO, "UTC")),
+                     arrow::field("price", arrow::float64())});
+  auto make = [&](std::shared_ptr<arrow::Schema> schema, std::shared_ptr<arrow::Array> price) {
+    arrow::StringBuilder sym;
+    EXPECT_TRUE(sym.Append("OLD").ok());
+    arrow::TimestampBuilder ts(schema->field(1)->type(), arrow::default_memory_pool());
+    EXPECT_TRUE(ts.Append(1710513000000000000LL).ok());
+    return arrow::RecordBatch::Make(schema, 1,
+                                    {sym.Finish().ValueOrDie(), ts.Finish().ValueOrDie(), price});
+  };
+  arrow::DoubleBuilder p;
+  ASSERT_TRUE(p.Append(1.0).ok());
+  {
+    auto ds = lake_->OpenDataset("trades", DatasetOptions{Layer::kCleaned, std::nullopt});
+    ASSERT_TRUE(ds.ok());
+    ASSERT_TRUE((*ds)->Append({make(old_schema, p.Finish().ValueOrDie())}).ok());
+  }
+  auto r = Run({(root_ / "in" / "t.csv").string()});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Rows("trades").size(), 5u);
+
+  auto other = Lake::Open((root_ / "lake2").string()).ValueOrDie();
+  auto text_schema = arrow::schema(
+      {old_schema->field(0), old_schema->field(1), arrow::field("price", arrow::utf8())});
+  arrow::StringBuilder tp;
+  ASSERT_TRUE(tp.Append("1.0").ok());
+  {
+    auto ds = other->OpenDataset("trades", DatasetOptions{Layer::kCleaned, std::nullopt});
+    ASSERT_TRUE(ds.ok());
+    ASSERT_TRUE((*ds)->Append({make(text_schema, tp.Finish().ValueOrDie())}).ok());
+  }
+  auto sources = ExpandSources({(root_ / "in" / "t.csv").string()}).ValueOrDie();
+  auto bad = Import(other.get(), sources, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(CodeOf(bad.status()), ErrorCode::kSchemaMismatch);
+  EXPECT_NE(bad.status().message().find("price"), std::string::npos) << bad.status().message();
+
+  auto check = CheckSourceSchema(other.get(), sources[0], {});
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_EQ(check->dataset, "trades");
+  EXPECT_TRUE(check->source_error.empty());
+  EXPECT_FALSE(check->lake_error.empty());
+  EXPECT_FALSE(check->ok());
+  const auto& renamed = check->mapping.renamed;
+  EXPECT_NE(std::find(renamed.begin(), renamed.end(),
+                      std::make_pair(std::string("ticker"), std::string("symbol"))),
+            renamed.end());
+}
+
 }  // namespace
 }  // namespace marketlake
