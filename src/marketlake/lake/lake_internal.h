@@ -32,6 +32,9 @@ Status ValidateSpec(const PartitionSpec& spec);
 Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
     const std::shared_ptr<arrow::RecordBatch>& batch);
 
+// The root of the lake a dataset lives in (data file paths are relative to it).
+const Location& DatasetRoot(const Dataset& dataset);
+
 // Tests only: called by every commit attempt just before it publishes its log entry (with
 // the dataset's lock held), so a test can land a competing commit deterministically. Pass
 // nullptr to remove. Not thread-safe against concurrent commits.
