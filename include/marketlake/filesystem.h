@@ -15,8 +15,10 @@
 //
 // Resolution gives the Arrow filesystem that serves it and the path within that
 // filesystem. Remote Parquet is read through arrow::io::RandomAccessFile, so only the byte
-// ranges a reader asks for are fetched. S3 filesystems are created once per endpoint,
-// bucket and credentials and shared.
+// ranges a reader asks for are fetched. S3 filesystems are created once per store
+// (endpoint and bucket or source), settings and credentials, and shared. For s3 and gcs
+// places the filesystem is a decorator that counts the requests it makes in the store's
+// request metrics (request_metrics.h, StoreLabel below).
 //
 // Thread safety: the functions are thread-safe; the returned filesystems are too.
 #pragma once
@@ -66,6 +68,11 @@ struct Location {
   // True for the root of a bucket (nothing can be written or deleted there as an object).
   bool IsBucketRoot() const;
 };
+
+// The label a remote place's request metrics are kept under: "source NAME at ENDPOINT" for
+// a configured source, else "s3://BUCKET at ENDPOINT" (gs:// for native GCS); ENDPOINT is
+// "AWS REGION" for AWS and "GCS" for native GCS. Never contains credentials.
+std::string StoreLabel(const Location& loc);
 
 // Resolves with the configuration in effect (CurrentConfig()).
 // kInvalidArgument for an unknown scheme or malformed place; kNotFound for an unknown
@@ -122,16 +129,24 @@ Status ListEntries(const Location& dir, bool recursive,
                                                     std::string_view relative)>& visit);
 
 struct CopyOptions {
+  // Read size for local and other sequentially read sources.
   int64_t chunk_bytes = 8 << 20;
-  // Bytes that may be in flight to an S3 writer before the copy waits for them (bounds
-  // memory; Arrow uploads 10 MiB parts in the background).
+  // S3/GCS sources are read as ranged GETs of remote_chunk_bytes, up to reads_in_flight at
+  // once (memory: about their product), and written in order. reads_in_flight <= 1 reads
+  // sequentially in chunk_bytes.
+  int64_t remote_chunk_bytes = 16 << 20;
+  int reads_in_flight = 8;
+  // S3 destinations with access keys are written by marketlake's multipart writer
+  // (s3_output_stream.h: concurrent parts, bounded memory). Others go through Arrow's
+  // writer, which uploads 10 MiB parts in the background without a bound: the copy waits
+  // for them (Flush) after every max_buffered_bytes.
   int64_t max_buffered_bytes = 64 << 20;
   // Called after each chunk with bytes copied so far and the total (-1 when unknown).
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
-// Copies one file/object, streaming with bounded memory. Local destinations are written to
-// a temporary name in the destination directory and renamed into place; S3 destinations
+// Copies one file/object, streaming with bounded memory (CopyOptions). Local destinations are
+// written to a temporary name in the destination directory and renamed into place; S3 destinations
 // become visible only when complete. On failure nothing is left at `dst`.
 // kNotFound when `src` does not exist; kInvalidArgument when it is a directory.
 Status CopyFile(const Location& src, const Location& dst, const CopyOptions& options = {});

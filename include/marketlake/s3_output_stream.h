@@ -45,7 +45,7 @@ struct S3WriteOptions {
   // have at most 10,000 parts, so the largest object is 10,000 * part_size.
   int64_t part_size = kDefaultS3PartSize;
   // Parts uploading concurrently; values < 1 act as 1.
-  int max_in_flight = 4;
+  int max_in_flight = 8;
   // Content type, SSE (+ KMS key id) and storage class of the object. condition must be
   // kNone.
   PutOptions put;
@@ -65,15 +65,10 @@ Result<S3WriteOptions> S3WriteOptionsFor(const Location& loc);
 
 // The REST client for a place (S3AccessFor: endpoint, region, addressing, credentials,
 // retry settings), shared per store within the process so connections are reused. Its
-// requests are counted in StoreRequestMetrics() under the place's store label.
+// requests are counted in StoreRequestMetrics() (request_metrics.h) under StoreLabel(loc).
 Result<std::shared_ptr<ObjectClient>> ObjectClientFor(const Location& loc);
 
 // Opens `loc` for writing through OpenS3OutputStream with S3WriteOptionsFor(loc).
 Result<std::shared_ptr<arrow::io::OutputStream>> OpenS3OutputStream(const Location& loc);
-
-// Request counters of every client made by ObjectClientFor in this process, one entry per
-// store ("source NAME" or "s3://BUCKET" at ENDPOINT), in creation order. Labels never
-// contain credentials.
-std::vector<std::pair<std::string, RequestMetricsSnapshot>> StoreRequestMetrics();
 
 }  // namespace marketlake

@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
     }
   }
   if (marketlake::cli::Globals().verbose) {
-    // Counters of marketlake's own S3 client (SSE/storage-class writes, conditional writes);
-    // Arrow's S3 requests are not counted (Arrow offers no hook). Numbers and store labels
+    // Per-store counters (request_metrics.h): marketlake's own S3 client (SSE/storage-class
+    // writes, conditional writes, cp uploads) and the data path through Arrow's S3/GCS
+    // filesystems (ranged reads, listings, HEADs, Arrow's writer). Numbers and store labels
     // only, never credentials.
     for (const auto& [store, m] : marketlake::StoreRequestMetrics()) {
       fmt::print(stderr,

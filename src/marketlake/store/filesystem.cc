@@ -6,9 +6,12 @@
 #include <arrow/filesystem/s3fs.h>
 #include <arrow/util/async_generator.h>
 
+#include <stdlib.h>
 #include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -18,7 +21,9 @@
 #include <vector>
 
 #include "marketlake/credentials.h"
+#include "marketlake/request_metrics.h"
 #include "marketlake/s3_output_stream.h"
+#include "marketlake/store/metered_filesystem.h"
 
 namespace marketlake {
 namespace {
@@ -78,19 +83,37 @@ std::string CacheKey(const arrow::fs::S3Options& o, const SourceConfig& s) {
          std::to_string(o.request_timeout);
 }
 
-Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(const arrow::fs::S3Options& o,
-                                                               const SourceConfig& s) {
+// One metered filesystem per store (`label`) and settings: its requests, and the retries
+// of the retry strategy marketlake supplies, are counted under the store.
+Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(arrow::fs::S3Options o,
+                                                               const SourceConfig& s,
+                                                               const std::string& label) {
   auto st = arrow::fs::EnsureS3Initialized();
   if (!st.ok()) return WithContext(st, "initialising S3");
-  std::string key = CacheKey(o, s);
+  std::string key = label + "|" + CacheKey(o, s);
   auto& cache = Cache();
   std::lock_guard<std::mutex> lock(cache.mu);
   auto it = cache.filesystems.find(key);
   if (it != cache.filesystems.end()) return it->second;
+  std::shared_ptr<RequestMetrics> metrics = StoreMetrics(label);
+  if (o.retry_strategy) {
+    o.retry_strategy = internal::MakeCountingRetryStrategy(o.retry_strategy, metrics);
+  }
   auto fs = arrow::fs::S3FileSystem::Make(o);
   if (!fs.ok()) return WithContext(fs.status(), "creating the S3 client");
-  cache.filesystems.emplace(key, *fs);
-  return std::shared_ptr<arrow::fs::FileSystem>(*fs);
+  auto metered =
+      internal::MakeMeteredFileSystem(*fs, std::move(metrics), internal::kArrowS3PartSize);
+  cache.filesystems.emplace(key, metered);
+  return metered;
+}
+
+// The AWS SDK (1.11.900 in Arrow 26) by default sends every upload body as aws-chunked
+// with a trailing CRC checksum. Several S3-compatible stores reject that, and emulators
+// decode it slowly (moto: half the upload throughput). Checksums only where the API
+// requires them, as before the SDK changed its default, unless the user chose otherwise.
+void PreferChecksumsWhenRequired() {
+  static std::once_flag once;
+  std::call_once(once, [] { ::setenv("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required", 0); });
 }
 
 // Finds the one configured source of `type` for `bucket`; nullptr when none or several.
@@ -119,24 +142,27 @@ Result<Location> ResolveObjectStore(const SourceConfig& source, std::string_view
     if (source.retry.request_timeout > 0) {
       options.retry_limit_seconds = source.retry.request_timeout;
     }
-    std::string cache_key = "gcs|" + options.scheme + "|" + options.endpoint_override;
+    loc.kind = "gcs";
+    loc.credentials = "Google application default credentials";
+    loc.path = JoinKey(source.bucket, JoinKey(source.prefix, key));
+    const std::string label = StoreLabel(loc);
+    std::string cache_key = label + "|gcs|" + options.scheme + "|" + options.endpoint_override;
     auto& cache = Cache();
     std::lock_guard<std::mutex> lock(cache.mu);
     auto it = cache.filesystems.find(cache_key);
     if (it == cache.filesystems.end()) {
       auto fs = arrow::fs::GcsFileSystem::Make(options);
       if (!fs.ok()) return WithContext(fs.status(), "creating the GCS client");
-      it = cache.filesystems.emplace(cache_key, *fs).first;
+      it = cache.filesystems
+               .emplace(cache_key, internal::MakeMeteredFileSystem(*fs, StoreMetrics(label),
+                                                                   /*upload_part_size=*/0))
+               .first;
     }
     loc.fs = it->second;
-    loc.kind = "gcs";
-    loc.credentials = "Google application default credentials";
-    loc.path = JoinKey(source.bucket, JoinKey(source.prefix, key));
     return loc;
   }
   ML_ASSIGN_OR_RETURN(auto options, MakeS3Options(source, env, /*allow_network=*/true,
                                                   &loc.credentials, &loc.write_refusal));
-  ML_ASSIGN_OR_RETURN(loc.fs, S3FileSystemFor(options, source));
   loc.kind = "s3";
   loc.provider = source.provider;
   loc.s3_options = std::make_shared<arrow::fs::S3Options>(options);
@@ -145,6 +171,7 @@ Result<Location> ResolveObjectStore(const SourceConfig& source, std::string_view
                      : options.scheme + "://" + options.endpoint_override;
   loc.region = options.region;
   loc.path = JoinKey(source.bucket, JoinKey(source.prefix, key));
+  ML_ASSIGN_OR_RETURN(loc.fs, S3FileSystemFor(options, source, StoreLabel(loc)));
   loc.sse = source.sse;
   loc.kms_key_id = source.kms_key_id;
   loc.storage_class = source.storage_class;
@@ -209,6 +236,19 @@ Location Location::Child(std::string_view relative) const {
   return child;
 }
 
+std::string StoreLabel(const Location& loc) {
+  std::string p = StripSlashes(loc.path);
+  const std::string bucket = p.substr(0, p.find('/'));
+  std::string label;
+  if (!loc.source.empty()) {
+    label = "source " + loc.source;
+  } else {
+    label = (loc.kind == "gcs" ? "gs://" : "s3://") + bucket;
+  }
+  if (!loc.endpoint.empty()) return label + " at " + loc.endpoint;
+  return label + (loc.kind == "gcs" ? " at GCS" : " at AWS " + loc.region);
+}
+
 bool Location::IsBucketRoot() const {
   if (kind != "s3" && kind != "gcs") return false;
   return StripSlashes(path).find('/') == std::string::npos;
@@ -217,6 +257,7 @@ bool Location::IsBucketRoot() const {
 Result<arrow::fs::S3Options> MakeS3Options(const SourceConfig& source, const EnvLookup& env,
                                            bool allow_network, std::string* credentials,
                                            std::string* refusal) {
+  PreferChecksumsWhenRequired();
   // The AWS SDK must be up before any of its objects (credential providers, retry
   // strategies) are created.
   auto init = arrow::fs::EnsureS3Initialized();
@@ -518,6 +559,71 @@ Status ListEntries(const Location& dir, bool recursive,
   return Status::OK();
 }
 
+namespace {
+
+bool IsObjectStore(const Location& loc) { return loc.kind == "s3" || loc.kind == "gcs"; }
+
+// Reads `src` (of `total` bytes) in order and hands each chunk to `sink`. Object stores
+// are read with up to `reads_in_flight` ranged GETs at once (S3 serves a range per request;
+// one at a time leaves the link idle between them); other places sequentially.
+Status ReadChunks(const Location& src, const arrow::fs::FileInfo& info, int64_t total,
+                  const CopyOptions& options,
+                  const std::function<Status(const std::shared_ptr<arrow::Buffer>&)>& sink) {
+  if (IsObjectStore(src) && total > 0 && options.reads_in_flight > 1) {
+    auto file_r = src.fs->OpenInputFile(info);
+    if (!file_r.ok()) return WithContext(file_r.status(), src.display);
+    auto file = *file_r;
+    const int64_t chunk = std::max<int64_t>(options.remote_chunk_bytes, 1 << 20);
+    std::deque<std::pair<int64_t, arrow::Future<std::shared_ptr<arrow::Buffer>>>> pending;
+    int64_t next = 0;
+    auto issue = [&] {
+      while (next < total && static_cast<int>(pending.size()) < options.reads_in_flight) {
+        const int64_t n = std::min(chunk, total - next);
+        pending.emplace_back(n, file->ReadAsync(file->io_context(), next, n));
+        next += n;
+      }
+    };
+    issue();
+    Status failed;
+    while (!pending.empty()) {
+      auto [want, fut] = std::move(pending.front());
+      pending.pop_front();
+      auto buf = fut.result();
+      if (failed.ok() && !buf.ok()) failed = WithContext(buf.status(), src.display);
+      if (failed.ok() && (*buf)->size() != want) {
+        failed = Error(ErrorCode::kIOError, src.display + ": short read (object changed?)");
+      }
+      if (failed.ok()) failed = sink(*buf);
+      if (failed.ok()) issue();  // on failure, drain what is in flight and stop
+    }
+    (void)file->Close();
+    return failed;
+  }
+  auto in_r = src.fs->OpenInputStream(info);
+  if (!in_r.ok()) return WithContext(in_r.status(), src.display);
+  auto in = *in_r;
+  const int64_t chunk = std::max<int64_t>(options.chunk_bytes, 64 << 10);
+  while (true) {
+    auto buf = in->Read(chunk);
+    if (!buf.ok()) return WithContext(buf.status(), src.display);
+    if ((*buf)->size() == 0) break;
+    ML_RETURN_NOT_OK(sink(*buf));
+  }
+  (void)in->Close();
+  return Status::OK();
+}
+
+// S3 destinations with access keys are written by marketlake's multipart writer: parts
+// uploaded concurrently with memory bounded by (max_in_flight + 1) parts. Arrow's writer
+// (background uploads, no bound) needs the copy to Flush() now and then, which drains the
+// pipeline each time.
+bool UseOwnWriter(const Location& dst) {
+  return dst.kind == "s3" && dst.s3_options != nullptr && !dst.s3_options->GetAccessKey().empty() &&
+         !dst.s3_options->GetSecretKey().empty();
+}
+
+}  // namespace
+
 Status CopyFile(const Location& src, const Location& dst, const CopyOptions& options) {
   ML_ASSIGN_OR_RETURN(auto info, Stat(src));
   if (info.type() == arrow::fs::FileType::NotFound) return NotFound(src);
@@ -528,9 +634,6 @@ Status CopyFile(const Location& src, const Location& dst, const CopyOptions& opt
   if (!dst.write_refusal.empty()) {
     return Error(ErrorCode::kNotImplemented, dst.display + ": " + dst.write_refusal);
   }
-  auto in_r = src.fs->OpenInputStream(info);
-  if (!in_r.ok()) return WithContext(in_r.status(), src.display);
-  auto in = *in_r;
   const int64_t total = info.size();
 
   // Local destinations: a temporary sibling, renamed into place when complete.
@@ -542,33 +645,40 @@ Status CopyFile(const Location& src, const Location& dst, const CopyOptions& opt
         (p.parent_path() / ("." + p.filename().string() + ".marketlake-tmp-" + RandomSuffix()))
             .string();
   }
-  ML_ASSIGN_OR_RETURN(auto out, OpenOutputStream(target));
-  auto fail = [&](const Status& st, const Location& where) -> Status {
-    (void)out->Abort();
-    if (via_temp) (void)dst.fs->DeleteFile(target.path);
-    return WithContext(st, where.display);
-  };
+  std::shared_ptr<arrow::io::OutputStream> out;
+  const bool own_writer = UseOwnWriter(target);
+  if (own_writer) {
+    ML_ASSIGN_OR_RETURN(out, OpenS3OutputStream(target));
+  } else {
+    ML_ASSIGN_OR_RETURN(out, OpenOutputStream(target));
+  }
   int64_t done = 0;
   int64_t since_flush = 0;
-  const int64_t chunk = std::max<int64_t>(options.chunk_bytes, 64 << 10);
-  while (true) {
-    auto buf = in->Read(chunk);
-    if (!buf.ok()) return fail(buf.status(), src);
-    if ((*buf)->size() == 0) break;
-    auto st = out->Write(*buf);
-    if (!st.ok()) return fail(st, dst);
-    done += (*buf)->size();
-    since_flush += (*buf)->size();
-    if (since_flush >= options.max_buffered_bytes && dst.kind != "local") {
-      // Waits for background part uploads: bounds memory to about max_buffered_bytes.
-      st = out->Flush();
-      if (!st.ok()) return fail(st, dst);
-      since_flush = 0;
+  Status write_error;  // set when the failure is on the destination side
+  Status st = ReadChunks(src, info, total, options, [&](const std::shared_ptr<arrow::Buffer>& b) {
+    Status w = out->Write(b);
+    if (w.ok() && !own_writer && dst.kind != "local") {
+      since_flush += b->size();
+      if (since_flush >= options.max_buffered_bytes) {
+        // Waits for Arrow's background part uploads: bounds memory.
+        w = out->Flush();
+        since_flush = 0;
+      }
     }
+    if (!w.ok()) {
+      write_error = WithContext(w, dst.display);
+      return write_error;
+    }
+    done += b->size();
     if (options.progress) options.progress(done, total);
+    return Status::OK();
+  });
+  if (!st.ok()) {
+    (void)out->Abort();
+    if (via_temp) (void)dst.fs->DeleteFile(target.path);
+    return st;
   }
-  (void)in->Close();
-  auto st = out->Close();
+  st = out->Close();
   if (!st.ok()) {
     if (via_temp) (void)dst.fs->DeleteFile(target.path);
     return WithContext(st, dst.display);

@@ -1,8 +1,48 @@
 #include "marketlake/request_metrics.h"
 
+#include <mutex>
 #include <string>
 
 namespace marketlake {
+namespace {
+
+struct MetricsRegistry {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::shared_ptr<RequestMetrics>>> stores;  // by label
+};
+
+MetricsRegistry& Registry() {
+  static MetricsRegistry* registry = new MetricsRegistry();  // leaked: outlives static dtors
+  return *registry;
+}
+
+}  // namespace
+
+std::shared_ptr<RequestMetrics> StoreMetrics(const std::string& label) {
+  auto& reg = Registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  for (const auto& [l, m] : reg.stores) {
+    if (l == label) return m;
+  }
+  auto m = std::make_shared<RequestMetrics>();
+  reg.stores.emplace_back(label, m);
+  return m;
+}
+
+std::vector<std::pair<std::string, RequestMetricsSnapshot>> StoreRequestMetrics() {
+  auto& reg = Registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  std::vector<std::pair<std::string, RequestMetricsSnapshot>> out;
+  out.reserve(reg.stores.size());
+  for (const auto& [label, m] : reg.stores) out.emplace_back(label, m->Snapshot());
+  return out;
+}
+
+void ResetStoreRequestMetrics() {
+  auto& reg = Registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  for (const auto& [label, m] : reg.stores) m->Reset();
+}
 
 void RequestMetrics::RecordRequest(uint64_t bytes_out, uint64_t bytes_in,
                                    std::chrono::microseconds latency, bool error) {

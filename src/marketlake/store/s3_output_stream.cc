@@ -279,11 +279,10 @@ class S3OutputStream final : public arrow::io::OutputStream {
   std::vector<std::thread> workers_;
 };
 
-// Process-wide clients and their metrics, one per store.
+// Process-wide clients, one per store; their metrics live in StoreMetrics().
 struct ClientRegistry {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<ObjectClient>> clients;  // key holds secrets
-  std::vector<std::pair<std::string, std::shared_ptr<RequestMetrics>>> metrics;  // by label
 };
 
 ClientRegistry& Registry() {
@@ -381,25 +380,19 @@ Result<std::shared_ptr<ObjectClient>> ObjectClientFor(const Location& loc) {
                      "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)");
   }
 
-  const std::string key = access.endpoint + "|" + access.region + "|" +
+  // One client per store (the label names endpoint and bucket or source), so requests are
+  // counted under the store they went to.
+  const std::string label = StoreLabel(loc);
+  const std::string key = label + "|" + access.endpoint + "|" + access.region + "|" +
                           (access.path_style ? "p" : "v") + "|" + creds.access_key + "|" +
                           creds.secret_key + "|" + creds.session_token + "|" +
                           std::to_string(options.retry.max_attempts);
-  std::string label = loc.source.empty() ? "s3://" + access.bucket : "source " + loc.source;
-  label += " at " + (access.endpoint.empty() ? "AWS " + access.region : access.endpoint);
 
   auto& reg = Registry();
   std::lock_guard<std::mutex> lock(reg.mu);
   auto it = reg.clients.find(key);
   if (it != reg.clients.end()) return it->second;
-  std::shared_ptr<RequestMetrics> metrics;
-  for (auto& [l, m] : reg.metrics) {
-    if (l == label) metrics = m;
-  }
-  if (!metrics) {
-    metrics = std::make_shared<RequestMetrics>();
-    reg.metrics.emplace_back(label, metrics);
-  }
+  std::shared_ptr<RequestMetrics> metrics = StoreMetrics(label);
   ML_ASSIGN_OR_RETURN(auto client,
                       MakeS3ObjectClient(std::move(options), std::move(creds), metrics));
   std::shared_ptr<ObjectClient> shared(std::move(client));
@@ -413,14 +406,6 @@ Result<std::shared_ptr<arrow::io::OutputStream>> OpenS3OutputStream(const Locati
   ML_ASSIGN_OR_RETURN(auto client, ObjectClientFor(loc));
   return OpenS3OutputStream(std::move(client), access.bucket, access.key, std::move(options),
                             loc.display);
-}
-
-std::vector<std::pair<std::string, RequestMetricsSnapshot>> StoreRequestMetrics() {
-  auto& reg = Registry();
-  std::lock_guard<std::mutex> lock(reg.mu);
-  std::vector<std::pair<std::string, RequestMetricsSnapshot>> out;
-  for (const auto& [label, m] : reg.metrics) out.emplace_back(label, m->Snapshot());
-  return out;
 }
 
 }  // namespace marketlake
