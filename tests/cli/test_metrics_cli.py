@@ -44,7 +44,7 @@ def test_verbose_prints_request_metrics_without_secrets(marketlake_bin, tmp_path
     m = LINE.search(err)
     assert m, err
     requests, errors, retries, bytes_out, _ = map(int, m.groups())
-    assert requests == 5  # create, 3 parts, complete
+    assert requests == 6  # HEAD of the destination (Arrow data path), create, 3 parts, complete
     assert errors == 0 and retries == 0
     assert bytes_out >= len(data)
     assert SECRET not in err and SECRET not in p.stdout.decode()
