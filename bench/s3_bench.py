@@ -9,9 +9,9 @@ Starts `moto_server` on 127.0.0.1 (objects live in its memory: the script delete
 uploaded object before the next run), writes a file of random bytes into bench/out/, then
 times, per operation, the median of --runs whole processes of:
   * `marketlake -q cp FILE src:key` / `marketlake -q cp src:key FILE`, where `src` is a
-    source with endpoint_url; uploads go through Arrow's S3 writer (10 MiB parts in the
-    background), and, as a second row, through marketlake's own multipart writer (used when
-    the source sets sse; 8 MiB parts, 4 in flight) with `sse: AES256`;
+    source with endpoint_url and keys; cp uploads go through marketlake's multipart writer
+    (8 MiB parts, 8 in flight), to a plain source and, as a second row, to one with
+    `sse: AES256`; downloads are ranged GETs of 16 MiB, 8 in flight, written in order;
   * boto3 `upload_file` / `download_file` with the default TransferConfig (8 MiB parts,
     10 threads) in a fresh `python -c` process.
 Every download is checked against the file (size and SHA-256). Ratios are boto3 /
@@ -170,8 +170,8 @@ def main() -> None:
         t_boto = upload(boto + ["up", str(src), BUCKET, "up-boto"], "up-boto")
         t_ml = upload(ml + [str(src), "plain:up-ml"], "up-ml")
         t_own = upload(ml + [str(src), "sse:up-own"], "up-own")
-        rows.append(("upload (Arrow's S3 writer)", t_ml, t_boto))
-        rows.append(("upload (marketlake's writer, sse: AES256)", t_own, t_boto))
+        rows.append(("upload (plain source)", t_ml, t_boto))
+        rows.append(("upload (sse: AES256)", t_own, t_boto))
         s3.upload_file(str(src), BUCKET, "down")
         t_boto = download(boto + ["down", str(dst), BUCKET, "down"])
         t_ml = download(ml + ["plain:down", str(dst)])
@@ -210,11 +210,11 @@ def write_readme(table: str, note: str) -> None:
 `bench/s3_bench.py` uploads and downloads one object of random bytes to and from moto's
 S3 server on loopback: `marketlake cp` against boto3's `upload_file` / `download_file` with
 the default `TransferConfig` (8 MiB parts, 10 threads), each a fresh process, median of 3.
-The first upload row is `marketlake cp` to a plain source (Arrow's S3 writer, 10 MiB parts
-uploaded in the background); the second goes to a source with `sse: AES256`, which
-marketlake writes with its own multipart writer (8 MiB parts, at most 4 in flight; moto
-records but does not perform the encryption). Downloads are Arrow's reader. Every download
-is checked against the source (SHA-256). Ratios are boto3 / marketlake: above 1 means
+`marketlake cp` uploads to S3 with marketlake's multipart writer (8 MiB parts, at most 8 in
+flight, memory bounded by 9 parts), to a plain source and to one with `sse: AES256` (moto
+records but does not perform the encryption); downloads are 16 MiB ranged GETs through
+Arrow's S3 reader, 8 in flight, written in order. Every download is checked against the
+source (SHA-256). Ratios are boto3 / marketlake: above 1 means
 marketlake is faster. moto is a Python server that keeps objects in memory and shares the
 machine's cores with the clients, so this compares clients against the same (slow) server,
 not S3's throughput.

@@ -69,7 +69,8 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
                   "in '/') to copy into under the source's name")
       ->required();
   cmd->footer(
-      "Copies stream with bounded memory (S3 uploads are multipart, 10 MiB parts). A failed\n"
+      "Copies stream with bounded memory: S3 uploads are multipart (8 MiB parts, 8 in\n"
+      "flight), S3 downloads read 16 MiB ranges, 8 at once, written in order. A failed\n"
       "copy leaves nothing at DST: local files are written under a temporary name and\n"
       "renamed, S3 objects appear only when the upload completes.\n"
       "Examples:\n"
