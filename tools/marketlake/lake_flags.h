@@ -54,6 +54,16 @@ void AddOutputFlags(CLI::App* cmd, OutputFlags* flags);
 // Opens the lake named by --lake or the config's default_lake.
 Result<std::unique_ptr<Lake>> OpenLakeFlag(const std::string& lake);
 
+// Opens a dataset that has at least one commit: kNotFound naming the lake and the datasets
+// it has otherwise (Lake::OpenDataset alone opens an empty dataset for any valid name).
+Result<std::unique_ptr<Dataset>> OpenExistingDataset(Lake& lake, const std::string& name);
+
+// Partition values from "key=value" items, each of which may hold several separated by '/'
+// ("year=2024/month=03"), in the order given; kInvalidArgument for a malformed item.
+Result<PartitionValues> ParsePartitionValues(const std::vector<std::string>& items);
+// "year=2024/month=03", or "(all)" for none.
+std::string PartitionText(const PartitionValues& values);
+
 // A parsed selection. `calendar` is owned here so LakeReadOptions can point to it.
 struct Selection {
   std::vector<std::string> symbols;
