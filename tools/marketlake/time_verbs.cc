@@ -1,0 +1,107 @@
+// Helpers shared by the time verbs (time_verbs.h).
+#include "time_verbs.h"
+
+#include <fmt/format.h>
+
+#include <arrow/api.h>
+
+#include "marketlake/timestamp.h"
+
+namespace marketlake::cli {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+int64_t CeilTo(int64_t a, int64_t step) { return -FloorDiv(-a, step) * step; }
+
+std::string LastSymbol(const arrow::RecordBatch& b) {
+  auto col = b.GetColumnByName("symbol");
+  const int64_t last = col->length() - 1;
+  if (col->type_id() == arrow::Type::DICTIONARY) {
+    const auto& d = static_cast<const arrow::DictionaryArray&>(*col);
+    const auto& dict = static_cast<const arrow::StringArray&>(*d.dictionary());
+    return std::string(dict.GetView(d.GetValueIndex(last)));
+  }
+  if (col->type_id() == arrow::Type::LARGE_STRING) {
+    return std::string(static_cast<const arrow::LargeStringArray&>(*col).GetView(last));
+  }
+  return std::string(static_cast<const arrow::StringArray&>(*col).GetView(last));
+}
+
+std::string TimePartition::Text() const {
+  std::string out;
+  for (const auto& [k, v] : values) out += (out.empty() ? "" : "/") + k + "=" + v;
+  return out;
+}
+
+std::vector<TimePartition> TimePartitions(TimeGranularity g, int64_t from, int64_t to) {
+  std::vector<TimePartition> out;
+  auto start_of = [g](int64_t ns) -> int64_t {
+    const int64_t days = FloorDiv(ns, kNsPerDay);
+    const CivilDate c = CivilFromDays(days);
+    switch (g) {
+      case TimeGranularity::kYear:
+        return DaysFromCivil(c.year, 1, 1) * kNsPerDay;
+      case TimeGranularity::kMonth:
+        return DaysFromCivil(c.year, c.month, 1) * kNsPerDay;
+      case TimeGranularity::kDay:
+        return days * kNsPerDay;
+      case TimeGranularity::kHour:
+        return FloorDiv(ns, 3600 * kNsPerSec) * 3600 * kNsPerSec;
+    }
+    return days * kNsPerDay;
+  };
+  auto next_of = [g](int64_t start) -> int64_t {
+    const CivilDate c = CivilFromDays(FloorDiv(start, kNsPerDay));
+    switch (g) {
+      case TimeGranularity::kYear:
+        return DaysFromCivil(c.year + 1, 1, 1) * kNsPerDay;
+      case TimeGranularity::kMonth:
+        return (c.month == 12 ? DaysFromCivil(c.year + 1, 1, 1)
+                              : DaysFromCivil(c.year, c.month + 1, 1)) *
+               kNsPerDay;
+      case TimeGranularity::kDay:
+        return start + kNsPerDay;
+      case TimeGranularity::kHour:
+        return start + 3600 * kNsPerSec;
+    }
+    return start + kNsPerDay;
+  };
+  for (int64_t s = start_of(from); s < to; s = next_of(s)) {
+    TimePartition p;
+    p.start = s;
+    p.end = next_of(s);
+    const CivilDate c = CivilFromDays(FloorDiv(s, kNsPerDay));
+    p.values.emplace_back("year", fmt::format("{:04}", c.year));
+    if (g != TimeGranularity::kYear) p.values.emplace_back("month", fmt::format("{:02}", c.month));
+    if (g == TimeGranularity::kDay || g == TimeGranularity::kHour) {
+      p.values.emplace_back("day", fmt::format("{:02}", c.day));
+    }
+    if (g == TimeGranularity::kHour) {
+      p.values.emplace_back("hour", fmt::format("{:02}", FloorDiv(s, 3600 * kNsPerSec) % 24));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status CheckParameters(Dataset& target, const std::map<std::string, std::string>& params,
+                       const std::vector<std::string>& keys) {
+  ML_ASSIGN_OR_RETURN(auto history, target.History());
+  for (const auto& c : history) {
+    for (const auto& key : keys) {
+      auto it = c.parameters.find(key);
+      auto mine = params.find(key);
+      if (it != c.parameters.end() && mine != params.end() && it->second != mine->second) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("{}: version {} was written with {}={}, this run has {}={} "
+                                 "(write to another --dataset)",
+                                 target.name(), c.version, key, it->second, key, mine->second));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace marketlake::cli

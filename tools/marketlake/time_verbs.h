@@ -1,0 +1,42 @@
+// Helpers shared by the time verbs (bars, sample-quotes, asof): the last symbol of a
+// (symbol, ts)-ordered batch, the time partitions a range covers, and the check that a
+// derived dataset is rewritten with the parameters it was written with.
+#pragma once
+
+#include <arrow/record_batch.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "marketlake/lake.h"
+#include "marketlake/status.h"
+
+namespace marketlake::cli {
+
+inline constexpr int64_t kNsPerSec = 1'000'000'000;
+inline constexpr int64_t kNsPerDay = 86400 * kNsPerSec;
+
+int64_t FloorDiv(int64_t a, int64_t b);
+// The smallest multiple of `step` >= a.
+int64_t CeilTo(int64_t a, int64_t step);
+
+// The symbol of the last row (utf8, large_utf8 or dictionary column "symbol").
+std::string LastSymbol(const arrow::RecordBatch& batch);
+
+// One partition of a dataset partitioned by a single UTC time field: [start, end) and its
+// values as the lake writes them (year=YYYY/month=MM/...).
+struct TimePartition {
+  int64_t start = 0, end = 0;
+  PartitionValues values;
+  std::string Text() const;  // "year=2024/month=03"
+};
+std::vector<TimePartition> TimePartitions(TimeGranularity granularity, int64_t from, int64_t to);
+
+// kInvalidArgument when an earlier commit of `target` recorded one of `keys` with another
+// value than `params` has (bars of another interval or session must go to another dataset).
+Status CheckParameters(Dataset& target, const std::map<std::string, std::string>& params,
+                       const std::vector<std::string>& keys);
+
+}  // namespace marketlake::cli
