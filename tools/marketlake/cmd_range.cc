@@ -89,7 +89,7 @@ Status Run(const Options& o) {
     fmt::print("{}\n", j.dump());
     return Status::OK();
   }
-  size_t width = 6;
+  size_t width = 7;  // "(total)"
   for (const auto& s : spans) width = std::max(width, s.symbol.size());
   auto line = [&](const std::string& name, const Span& s) {
     fmt::print("{:<{}}  {:<30}  {:<30}  {:>12}\n", name, width,

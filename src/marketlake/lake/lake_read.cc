@@ -449,6 +449,9 @@ class LakeReaderImpl : public LakeReader {
     scan.batch_size = options_.batch_size;
     for (const auto& f : working_->fields()) scan.columns.push_back(f->name());
     scan.where = combined_where_;
+    // No file needs to give more rows than the limit, unless rows are filtered afterwards.
+    const bool session_filter = options_.calendar && options_.sessions != kAllSessions;
+    if (!session_filter) scan.limit = options_.limit;
     auto scanner = ParquetScanner::Open(in, loc.display, scan);
     if (!scanner.ok() && (CodeOf(scanner.status()) == ErrorCode::kNotFound ||
                           CodeOf(scanner.status()) == ErrorCode::kMissingColumn)) {
@@ -465,6 +468,7 @@ class LakeReaderImpl : public LakeReader {
       }
       if (!all_there) {
         scan.where = selection_where_;
+        scan.limit = -1;
         cursor->post_filter = true;
       }
       ML_ASSIGN_OR_RETURN(in, OpenInputFile(loc));
