@@ -446,12 +446,12 @@ class LakeReaderImpl : public LakeReader {
     cursor->name = loc.display;
     ML_ASSIGN_OR_RETURN(auto in, OpenInputFile(loc));
     ScanOptions scan;
-    scan.batch_size = options_.batch_size;
+    // Output batches are cut from these; small output batches need not mean small reads.
+    scan.batch_size = std::max<int64_t>(options_.batch_size, 64 * 1024);
     for (const auto& f : working_->fields()) scan.columns.push_back(f->name());
     scan.where = combined_where_;
-    // No file needs to give more rows than the limit, unless rows are filtered afterwards.
-    const bool session_filter = options_.calendar && options_.sessions != kAllSessions;
-    if (!session_filter) scan.limit = options_.limit;
+    // No scanner limit: a file that turns out unsorted needs all its rows, and a batch cut
+    // short by a limit could hide that it is unsorted.
     auto scanner = ParquetScanner::Open(in, loc.display, scan);
     if (!scanner.ok() && (CodeOf(scanner.status()) == ErrorCode::kNotFound ||
                           CodeOf(scanner.status()) == ErrorCode::kMissingColumn)) {
@@ -468,7 +468,6 @@ class LakeReaderImpl : public LakeReader {
       }
       if (!all_there) {
         scan.where = selection_where_;
-        scan.limit = -1;
         cursor->post_filter = true;
       }
       ML_ASSIGN_OR_RETURN(in, OpenInputFile(loc));

@@ -451,6 +451,14 @@ TEST_F(LakeReadTest, SymbolsNeedingQuotesAndUnsortedFiles) {
               return r.symbol == "BRK'B" || r.symbol == "ZZ";
             }));
   EXPECT_EQ(Read(ds, {}), Expected(appended_, kAll));
+  for (int64_t limit : {1, 2, 4}) {
+    LakeReadOptions lim;
+    lim.limit = limit;
+    lim.symbols = {"ZZ"};
+    lim.batch_size = 1;
+    EXPECT_EQ(Read(ds, lim), Expected(
+                                 appended_, [](const Row& r) { return r.symbol == "ZZ"; }, limit));
+  }
 }
 
 // Random appends (with removals and compaction) and random selections against brute force.
