@@ -3,10 +3,12 @@
 #
 #   scripts/demo.sh
 #
-# Installs what is needed, builds, then: generates a week of sample trades (CSV), converts
-# them to Parquet tuned for market data sorted by (symbol, ts), inspects and describes the
-# file, and reads one symbol's hour back, showing how much was skipped.
-# DEMO_DIR (default ./demo) holds the files; DEMO_ROWS (default 2000000) sizes the sample.
+# Installs what is needed, builds, then: generates a sample week of trades and quotes (CSV),
+# imports them into a local lake (validated, deduplicated, partitioned by trading day,
+# sorted by (symbol, ts)), reads one symbol's hour back showing how much was skipped, and
+# shows the lake's statistics. Running it again imports nothing new (every row is a
+# duplicate the lake already holds).
+# DEMO_DIR (default ./demo) holds the files; DEMO_ROWS (default 2000000) sizes each sample.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,9 +22,10 @@ mkdir -p "$dir"
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 
 run "$ml" generate trades --symbols 50 --days 5 --rows "$rows" --out "$dir/trades.csv"
-run "$ml" convert "$dir/trades.csv" "$dir/trades.parquet" --sort-by symbol,ts --bloom-filter symbol
-run "$ml" inspect "$dir/trades.parquet"
-run "$ml" describe "$dir/trades.parquet"
-run "$ml" cat "$dir/trades.parquet" --limit 5 --stats \
-  --where "symbol = 'MSFT' AND ts >= '2024-03-05T10:00:00-05:00' AND ts < '2024-03-05T11:00:00-05:00'"
-printf '\nDone. Files are in %s\n' "$dir"
+run "$ml" generate quotes --symbols 50 --days 5 --rows "$rows" --out "$dir/quotes.csv"
+run "$ml" import "$dir/trades.csv" "$dir/quotes.csv" --lake "$dir/lake"
+run "$ml" partitions trades --lake "$dir/lake"
+run "$ml" read trades --lake "$dir/lake" --symbol MSFT \
+  --from 2024-03-05T10:00:00-05:00 --to 2024-03-05T11:00:00-05:00 --limit 10 --stats
+run "$ml" stats --lake "$dir/lake"
+printf '\nDone. The lake is in %s/lake\n' "$dir"

@@ -333,6 +333,10 @@ class Lake {
   // Names of datasets with at least one commit, sorted.
   Result<std::vector<std::string>> ListDatasets();
 
+  // Names of datasets with at least one import statistics record (a dataset whose imports
+  // all failed has records but no commit), sorted.
+  Result<std::vector<std::string>> ListImportedDatasets();
+
   // Appends one record to `dataset`'s import statistics (put-if-absent of the next entry).
   Status RecordImport(std::string_view dataset, const ImportRecord& record);
   Result<ImportSummary> ReadImports(std::string_view dataset);

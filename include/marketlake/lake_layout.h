@@ -9,7 +9,8 @@
 // <uuid> is 32 lowercase hex digits. All paths are '/'-separated and relative to the lake
 // root. docs/format/lake.md describes the format.
 //
-// Names: datasets and partition keys are [a-z][a-z0-9_]* of at most 64 characters.
+// Names: datasets and partition keys are [a-z][a-z0-9_]* of at most 64 characters; "stats"
+// and "rejects" are reserved (they name metadata directories).
 // Partition values are percent-encoded so that no value can name another place:
 //   - empty values, values containing NUL and values that are not valid UTF-8 are rejected
 //     (kInvalidArgument), as are values longer than 256 bytes;

@@ -1,6 +1,7 @@
 // marketlake stats --lake LAKE [--dataset D]: import statistics and size per dataset.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,11 +23,17 @@ struct Options {
 Status Run(const Options& o) {
   ML_ASSIGN_OR_RETURN(auto lake, OpenLakeFlag(o.lake));
   std::vector<std::string> names;
+  // Datasets with commits, and those whose imports all failed (records, no commit).
+  ML_ASSIGN_OR_RETURN(names, lake->ListDatasets());
+  ML_ASSIGN_OR_RETURN(auto imported, lake->ListImportedDatasets());
+  names.insert(names.end(), imported.begin(), imported.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   if (!o.dataset.empty()) {
-    ML_RETURN_NOT_OK(OpenExistingDataset(*lake, o.dataset).status());
-    names.push_back(o.dataset);
-  } else {
-    ML_ASSIGN_OR_RETURN(names, lake->ListDatasets());
+    if (std::find(names.begin(), names.end(), o.dataset) == names.end()) {
+      ML_RETURN_NOT_OK(OpenExistingDataset(*lake, o.dataset).status());
+    }
+    names = {o.dataset};
   }
   nlohmann::json list = nlohmann::json::array();
   for (const auto& name : names) {

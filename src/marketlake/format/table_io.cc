@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -58,6 +59,53 @@ class CountingInputStream final : public arrow::io::InputStream {
  private:
   std::shared_ptr<arrow::io::InputStream> in_;
   std::shared_ptr<std::atomic<int64_t>> counter_;
+};
+
+// Fails the read when a line (bytes between '\n') exceeds `limit`: text readers would
+// otherwise grow their buffers to hold it, without bound.
+class LineLimitedInputStream final : public arrow::io::InputStream {
+ public:
+  LineLimitedInputStream(std::shared_ptr<arrow::io::InputStream> in, int64_t limit)
+      : in_(std::move(in)), limit_(limit) {}
+  arrow::Status Close() override { return in_->Close(); }
+  bool closed() const override { return in_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return in_->Tell(); }
+  arrow::Result<int64_t> Read(int64_t nbytes, void* out) override {
+    ARROW_ASSIGN_OR_RAISE(auto n, in_->Read(nbytes, out));
+    ARROW_RETURN_NOT_OK(Check(static_cast<const char*>(out), n));
+    return n;
+  }
+  arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
+    ARROW_ASSIGN_OR_RAISE(auto buf, in_->Read(nbytes));
+    ARROW_RETURN_NOT_OK(Check(reinterpret_cast<const char*>(buf->data()), buf->size()));
+    return buf;
+  }
+
+ private:
+  arrow::Status Check(const char* p, int64_t n) {
+    const char* end = p + n;
+    while (p < end) {
+      const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+      const char* stop = nl ? static_cast<const char*>(nl) : end;
+      offset_ += stop - p;
+      if (offset_ - line_start_ > limit_) {
+        return Error(ErrorCode::kCorruption,
+                     fmt::format("a line longer than {} bytes starts at byte offset {}", limit_,
+                                 line_start_));
+      }
+      if (nl) {
+        line_start_ = ++offset_;
+        p = stop + 1;
+      } else {
+        p = end;
+      }
+    }
+    return arrow::Status::OK();
+  }
+  std::shared_ptr<arrow::io::InputStream> in_;
+  int64_t limit_;
+  int64_t line_start_ = 0;  // offset of the current line's first byte
+  int64_t offset_ = 0;      // bytes checked so far
 };
 
 // Puts the file name in front of every error a reader reports, and calls parse errors
@@ -340,6 +388,7 @@ Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions&
     stream = owned;
   }
 
+  stream = std::make_shared<LineLimitedInputStream>(stream, options.block_bytes);
   std::shared_ptr<arrow::RecordBatchReader> reader;
   if (format == FileFormat::kCsv) {
     auto read = arrow::csv::ReadOptions::Defaults();

@@ -64,6 +64,13 @@ Result<CompatibilityReport> CheckLakeSchema(const Lake& lake, const std::string&
                                             const Snapshot& snapshot,
                                             const arrow::Schema& incoming);
 
+// Glob matching of import sources. MatchSegment: one '/'-free segment against a pattern of
+// * (any run), ? (one byte), [abc] [a-z] [!x] [^x] (']' first is literal; an unterminated
+// '[' is literal), bytes compared unsigned, like fnmatch(3) with FNM_NOESCAPE. GlobMatch: a
+// '/'-separated path, segment by segment, where a "**" segment matches zero or more.
+bool MatchSegment(std::string_view pattern, std::string_view segment);
+bool GlobMatch(std::string_view pattern, std::string_view path);
+
 // The Arrow schema stored in a Parquet file's footer.
 Result<std::shared_ptr<arrow::Schema>> ReadFileSchema(const Location& loc);
 

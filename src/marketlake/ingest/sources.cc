@@ -19,6 +19,8 @@ bool HasGlob(std::string_view s) { return s.find_first_of("*?[") != std::string_
 
 // fnmatch-style match of one path segment: * (any run), ? (one byte), [abc] [a-z] [!x].
 // Iterative with one backtrack point, so linear-ish and never recursive.
+}  // namespace
+
 bool MatchSegment(std::string_view pat, std::string_view s) {
   size_t p = 0, i = 0, star_p = std::string_view::npos, star_i = 0;
   auto match_class = [&](size_t& pp, char c) -> bool {
@@ -31,7 +33,10 @@ bool MatchSegment(std::string_view pat, std::string_view s) {
     while (q < pat.size() && (first || pat[q] != ']')) {
       first = false;
       if (q + 2 < pat.size() && pat[q + 1] == '-' && pat[q + 2] != ']') {
-        if (pat[q] <= c && c <= pat[q + 2]) found = true;
+        const auto lo = static_cast<unsigned char>(pat[q]);
+        const auto hi = static_cast<unsigned char>(pat[q + 2]);
+        const auto uc = static_cast<unsigned char>(c);
+        if (lo <= uc && uc <= hi) found = true;
         q += 3;
       } else {
         if (pat[q] == c) found = true;
@@ -77,6 +82,8 @@ bool MatchSegment(std::string_view pat, std::string_view s) {
   return p == pat.size();
 }
 
+namespace {
+
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;
   size_t start = 0;
@@ -111,6 +118,14 @@ bool MatchPath(const std::vector<std::string_view>& pat,
   }
   return prev[ns] != 0;
 }
+
+}  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view path) {
+  return MatchPath(Segments(pattern), Segments(path));
+}
+
+namespace {
 
 bool IsDataFileName(std::string_view name) {
   if (name.empty() || name[0] == '.' || name[0] == '_') return false;

@@ -748,6 +748,20 @@ Result<std::vector<std::string>> Lake::ListDatasets() {
   return out;
 }
 
+Result<std::vector<std::string>> Lake::ListImportedDatasets() {
+  std::string dir = std::string(MetadataDir()) + "/stats";
+  ML_ASSIGN_OR_RETURN(auto entries, store_->List(dir, false));
+  std::vector<std::string> out;
+  for (const auto& e : entries) {
+    if (!e.is_dir) continue;
+    std::string_view name = e.path;
+    name.remove_prefix(name.rfind('/') + 1);
+    if (ValidateDatasetName(name).ok()) out.emplace_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 namespace {
 
 json RecordToJson(const ImportRecord& r) {

@@ -130,6 +130,10 @@ Result<Layer> ParseLayer(std::string_view name) {
 }
 
 Status ValidateDatasetName(std::string_view name) {
+  if (name == "stats" || name == "rejects") {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("invalid dataset name '{}': reserved for the lake's metadata", name));
+  }
   if (ValidName(name)) return Status::OK();
   return Error(ErrorCode::kInvalidArgument,
                fmt::format("invalid dataset name '{}': expected [a-z][a-z0-9_]*, at most 64 "
