@@ -307,3 +307,17 @@ def test_help_has_examples(marketlake_bin):
     for verb in ["import", "validate"]:
         p = ok(marketlake_bin, verb, "--help")
         assert "Examples:" in p.stdout.decode()
+
+
+def test_list_columns_round_trip_through_csv(marketlake_bin, tmp_path):
+    """Trades' conditions list: a CSV cell "@,F" imports as a list and `read --format csv`
+    writes it back as the same cell (CSV has no lists)."""
+    (tmp_path / "c.csv").write_text("symbol,ts,price,size,conditions\n"
+                                    "A,2024-03-04T15:00:00Z,1,1,\"@,F\"\n"
+                                    "A,2024-03-04T15:00:01Z,2,1,\n")
+    lake = tmp_path / "lake"
+    ok(marketlake_bin, "import", tmp_path / "c.csv", "--lake", lake)
+    assert lake_rows(lake, "trades", ["price", "conditions"]) == [(1.0, ["@", "F"]), (2.0, None)]
+    out = ok(marketlake_bin, "read", "trades", "--lake", lake, "--columns", "price,conditions",
+             "--format", "csv").stdout.decode()
+    assert out.splitlines() == ['"price","conditions"', '1,"@,F"', "2,"]

@@ -1,5 +1,6 @@
 #include "marketlake/table_io.h"
 
+#include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/csv/api.h>
 #include <arrow/filesystem/localfs.h>
@@ -471,10 +472,53 @@ Result<std::shared_ptr<arrow::RecordBatch>> DecodeDictionaries(
 
 namespace {
 
+bool IsList(const arrow::DataType& type) {
+  return type.id() == arrow::Type::LIST || type.id() == arrow::Type::LARGE_LIST;
+}
+
+// CSV has no lists: a list is written as its elements joined by ',' (so the cell "AAPL,MSFT"
+// reads back as the list the import accepts); a null element is written as empty.
+Result<std::shared_ptr<arrow::RecordBatch>> ListsToText(
+    const std::shared_ptr<arrow::RecordBatch>& batch) {
+  std::vector<std::shared_ptr<arrow::Array>> columns = batch->columns();
+  std::vector<std::shared_ptr<arrow::Field>> fields = batch->schema()->fields();
+  bool any = false;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (!IsList(*columns[i]->type())) continue;
+    any = true;
+    ML_ASSIGN_OR_RETURN(auto as_text,
+                        arrow::compute::Cast(*columns[i], arrow::list(arrow::utf8())));
+    const auto& lists = static_cast<const arrow::ListArray&>(*as_text);
+    const auto& values = static_cast<const arrow::StringArray&>(*lists.values());
+    arrow::StringBuilder out;
+    ML_RETURN_NOT_OK(out.Reserve(lists.length()));
+    std::string cell;
+    for (int64_t r = 0; r < lists.length(); ++r) {
+      if (lists.IsNull(r)) {
+        ML_RETURN_NOT_OK(out.AppendNull());
+        continue;
+      }
+      cell.clear();
+      for (int64_t k = lists.value_offset(r); k < lists.value_offset(r + 1); ++k) {
+        if (k > lists.value_offset(r)) cell += ',';
+        if (values.IsValid(k)) cell.append(values.GetView(k));
+      }
+      ML_RETURN_NOT_OK(out.Append(cell));
+    }
+    ML_ASSIGN_OR_RETURN(columns[i], out.Finish());
+    fields[i] = fields[i]->WithType(arrow::utf8());
+  }
+  if (!any) return batch;
+  return arrow::RecordBatch::Make(arrow::schema(fields, batch->schema()->metadata()),
+                                  batch->num_rows(), std::move(columns));
+}
+
 std::shared_ptr<arrow::Schema> DecodedSchema(const arrow::Schema& schema) {
   std::vector<std::shared_ptr<arrow::Field>> fields;
   for (const auto& f : schema.fields()) {
-    if (f->type()->id() == arrow::Type::DICTIONARY) {
+    if (IsList(*f->type())) {
+      fields.push_back(f->WithType(arrow::utf8()));  // ListsToText
+    } else if (f->type()->id() == arrow::Type::DICTIONARY) {
       fields.push_back(
           f->WithType(static_cast<const arrow::DictionaryType&>(*f->type()).value_type()));
     } else {
@@ -593,6 +637,7 @@ class TextBatchWriter final : public BatchWriter {
     ML_ASSIGN_OR_RETURN(auto decoded, DecodeDictionaries(arrow::RecordBatch::Make(
                                           batch.schema(), batch.num_rows(), batch.columns())));
     if (format_ == FileFormat::kCsv) {
+      ML_ASSIGN_OR_RETURN(decoded, ListsToText(decoded));
       return WithContext(csv_->WriteRecordBatch(*decoded), dest_->display());
     }
     buffer_.clear();
