@@ -479,6 +479,7 @@ class Importer {
       CommitOptions copts;
       copts.parameters = options_.parameters;
       copts.parameters["import_id"] = import_id_;
+      copts.parameters["source_bytes"] = std::to_string(bytes_in);
       copts.lineage = lineage;
       copts.quality_json = QualityJson(*t);
       Status st = CommitWithRebase(t.get(), std::move(files), copts);
