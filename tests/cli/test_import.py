@@ -321,3 +321,29 @@ def test_list_columns_round_trip_through_csv(marketlake_bin, tmp_path):
     out = ok(marketlake_bin, "read", "trades", "--lake", lake, "--columns", "price,conditions",
              "--format", "csv").stdout.decode()
     assert out.splitlines() == ['"price","conditions"', '1,"@,F"', "2,"]
+
+
+def test_custom_schema_delimiter_and_schema_check(marketlake_bin, tmp_path):
+    (tmp_path / "fx.yaml").write_text(
+        "name: fx_rates\nkey: [pair, ts]\ncolumns:\n"
+        "  - {name: pair, type: string, nullable: false, aliases: [ccy_pair]}\n"
+        "  - {name: ts, type: timestamp, nullable: false}\n"
+        "  - {name: rate, type: float64}\n"
+        "rules:\n  - {rule: positive, column: rate}\n")
+    (tmp_path / "fx.csv").write_text("ccy_pair;ts;rate\nEURUSD;2024-01-15T10:00:00Z;1.0875\n"
+                                     "USDJPY;2024-01-15T10:00:00Z;147.5\n")
+    lake = tmp_path / "lake"
+    r = report(ok(marketlake_bin, "import", tmp_path / "fx.csv", "--lake", lake, "--schema",
+                  tmp_path / "fx.yaml", "--type", "fx_rates", "--delimiter", ";", "--json"))
+    assert r["rows_written"] == 2
+    assert lake_rows(lake, "fx_rates", ["pair", "rate"]) == [("EURUSD", 1.0875),
+                                                             ("USDJPY", 147.5)]
+    c = json.loads(ok(marketlake_bin, "schema", "check", tmp_path / "fx.csv", "--dataset",
+                      "fx_rates", "--schema", tmp_path / "fx.yaml", "--lake", lake,
+                      "--delimiter", ";", "--json").stdout)
+    assert c["compatible"] is True and c["dataset"] == "fx_rates"
+    # A trades file without prices cannot be trades.
+    (tmp_path / "np.csv").write_text("symbol,ts,size\nA,2024-01-15T10:00:00Z,1\n")
+    line = fails(marketlake_bin, "schema", "check", tmp_path / "np.csv", "--dataset", "trades",
+                 code=4, category="missing column")
+    assert "price" in line

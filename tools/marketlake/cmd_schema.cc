@@ -20,6 +20,8 @@ struct Options {
   std::string lake;
   std::string tz = "UTC";
   std::vector<std::string> schema_files;
+  std::string delimiter = ",";
+  std::string format;
   bool json = false;
 };
 
@@ -31,6 +33,14 @@ Status Check(const Options& o) {
   options.type = o.dataset;
   options.interval = o.interval;
   options.tz = o.tz;
+  std::string delim = o.delimiter == "\\t" ? "\t" : o.delimiter;
+  if (delim.size() != 1) {
+    return Error(ErrorCode::kInvalidArgument, "--delimiter: expected one character");
+  }
+  options.read.delimiter = delim[0];
+  if (!o.format.empty()) {
+    ML_ASSIGN_OR_RETURN(options.read.format, ParseFileFormat(o.format));
+  }
   std::unique_ptr<Lake> lake;
   if (!o.lake.empty()) {
     ML_ASSIGN_OR_RETURN(lake, OpenLakeFlag(o.lake));
@@ -96,6 +106,9 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
   cmd->add_option("--lake", o->lake, "Also check the lake's files of the dataset");
   cmd->add_option("--tz", o->tz, "Zone of naive times")->capture_default_str();
   cmd->add_option("--schema", o->schema_files, "Custom dataset schema file(s)");
+  cmd->add_option("--delimiter", o->delimiter, "CSV field delimiter (\\t for tab)")
+      ->capture_default_str();
+  cmd->add_option("--from", o->format, "Input format when the name does not say");
   cmd->add_flag("--json", o->json, "One JSON object");
   cmd->footer(
       "Examples:\n"
