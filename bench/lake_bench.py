@@ -53,26 +53,26 @@ def timed(cmd, capture=False):
 
 
 def duck_csv(csv, out):
-    return ("import time, duckdb\ncon = duckdb.connect()\nt0 = time.perf_counter()\n"
+    return ("import time, duckdb\ncon = duckdb.connect()\ncon.execute(\"SET enable_progress_bar=false\")\nt0 = time.perf_counter()\n"
             f"con.execute(\"COPY (SELECT * FROM read_csv('{csv}', header=true, "
             f"types={{'ts': 'TIMESTAMPTZ_NS'}})) TO '{out}' (FORMAT parquet, COMPRESSION zstd)\")\n"
-            "print(time.perf_counter() - t0)\n")
+            "print('T=%f' % (time.perf_counter() - t0))\n")
 
 
 def polars_csv(csv, out):
     return ("import time, polars as pl\nt0 = time.perf_counter()\n"
             f"pl.scan_csv('{csv}', schema_overrides={{'ts': pl.Datetime('ns', 'UTC')}})"
-            f".sink_parquet('{out}', compression='zstd')\nprint(time.perf_counter() - t0)\n")
+            f".sink_parquet('{out}', compression='zstd')\nprint('T=%f' % (time.perf_counter() - t0))\n")
 
 
 def duck_read(lake):
     glob = f"{lake}/cleaned/trades/**/*.parquet"
-    return ("import time, duckdb\ncon = duckdb.connect()\ncon.execute(\"SET TimeZone='UTC'\")\n"
+    return ("import time, duckdb\ncon = duckdb.connect()\ncon.execute(\"SET enable_progress_bar=false\")\ncon.execute(\"SET TimeZone='UTC'\")\n"
             "t0 = time.perf_counter()\n"
             f"t = con.sql(\"SELECT * FROM read_parquet('{glob}', hive_partitioning=true) "
-            f"WHERE symbol = '{SYMBOL}' AND ts >= TIMESTAMPTZ '{FROM_SQL}' AND ts < "
-            f"TIMESTAMPTZ '{TO_SQL}' ORDER BY symbol, ts\").to_arrow_table()\n"
-            "print(time.perf_counter() - t0)\nprint(t.num_rows)\n")
+            f"WHERE symbol = '{SYMBOL}' AND ts >= TIMESTAMPTZ_NS '{FROM_SQL}' AND ts < "
+            f"TIMESTAMPTZ_NS '{TO_SQL}' ORDER BY symbol, ts\").to_arrow_table()\n"
+            "print('T=%f' % (time.perf_counter() - t0))\n")
 
 
 def polars_read(lake):
@@ -82,7 +82,7 @@ def polars_read(lake):
             f"t = pl.scan_parquet('{lake}/cleaned/trades/**/*.parquet', hive_partitioning=True)"
             f".filter((pl.col('symbol') == '{SYMBOL}') & (pl.col('ts') >= lo) & "
             "(pl.col('ts') < hi)).sort('symbol', 'ts').collect()\n"
-            "print(time.perf_counter() - t0)\nprint(t.height)\n")
+            "print('T=%f' % (time.perf_counter() - t0))\n")
 
 
 def prepare(ml, out, trades, quotes, seed):
@@ -136,7 +136,7 @@ def main():
         def peer(program):
             def go():
                 t, stdout = timed([PY, "-c", program], capture=True)
-                return t, float(stdout.strip().splitlines()[0])
+                return t, float(re.findall(r"T=([0-9.]+)", stdout)[-1])
             return go
 
         ml_runs = [run_ml() for _ in range(args.runs)]
@@ -160,7 +160,7 @@ def main():
     def read_peer(program):
         def go():
             t, stdout = timed([PY, "-c", program], capture=True)
-            return t, float(stdout.strip().splitlines()[0])
+            return t, float(re.findall(r"T=([0-9.]+)", stdout)[-1])
         return go
 
     results["read"] = dict(ml=statistics.median(ml_read),

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -222,11 +224,51 @@ class Importer {
     nopts.epoch_unit = options_.epoch_unit;
     nopts.check_unique_key = false;  // duplicates are skipped by the import, not rejected
     std::unique_ptr<BatchWriter> rejects;
+    // Normalising and splitting a batch is independent of the others: up to `window` batches
+    // are worked on at once while the reader parses the next; results are taken in order, so
+    // rows, rejects and the first STRICT error come out as a serial import would give them.
+    struct Done {
+      NormalizedBatch norm;
+      std::vector<PartitionedBatch> parts;
+    };
+    auto work = [target, nopts](std::shared_ptr<arrow::RecordBatch> batch,
+                                int64_t row_offset) -> Result<Done> {
+      NormalizeOptions o = nopts;
+      o.row_offset = row_offset;
+      Done done;
+      ML_ASSIGN_OR_RETURN(done.norm, Normalize(target->spec, batch, o));
+      if (done.norm.batch->num_rows() > 0) {
+        ML_ASSIGN_OR_RETURN(done.parts,
+                            target->partitioner->Split(done.norm.batch, /*sort=*/false));
+      }
+      return done;
+    };
+    auto take = [&](Result<Done> result) -> Status {
+      ML_RETURN_NOT_OK(result.status());
+      Done& done = *result;
+      AddStats(&report->stats, done.norm.stats);
+      const auto& rej = done.norm.rejects;
+      if (rej && rej->num_rows() > 0) {
+        report->rows_rejected += rej->num_rows();
+        if (!rejects) {
+          ML_ASSIGN_OR_RETURN(report->rejects_file, RejectsUri(*target, src));
+          if (!report->rejects_file.empty()) {
+            ML_ASSIGN_OR_RETURN(rejects, OpenBatchWriter(report->rejects_file, rej->schema(),
+                                                         FileFormat::kCsv, {}));
+          }
+        }
+        if (rejects) ML_RETURN_NOT_OK(rejects->Write(*rej));
+      }
+      return AddParts(target, std::move(done.parts), done.norm.batch->num_rows());
+    };
+    const size_t window = std::max(2u, std::thread::hardware_concurrency());
+    std::deque<std::future<Result<Done>>> inflight;
+    Status st;
     int64_t last_bytes = 0;
-    while (true) {
+    while (st.ok()) {
       std::shared_ptr<arrow::RecordBatch> batch;
-      ML_RETURN_NOT_OK(reader->ReadNext(&batch));
-      if (!batch) break;
+      st = reader->ReadNext(&batch);
+      if (!st.ok() || !batch) break;
       if (options_.progress && opened->bytes_read) {
         int64_t now = opened->bytes_read->load();
         options_.progress->bytes_read += now - last_bytes;
@@ -234,24 +276,19 @@ class Importer {
         options_.progress->rows_read += batch->num_rows();
       }
       if (batch->num_rows() == 0) continue;
-      nopts.row_offset = report->rows_read;
+      inflight.push_back(std::async(std::launch::async, work, batch, report->rows_read));
       report->rows_read += batch->num_rows();
-      ML_ASSIGN_OR_RETURN(NormalizedBatch norm, Normalize(target->spec, batch, nopts));
-      AddStats(&report->stats, norm.stats);
-      if (norm.rejects && norm.rejects->num_rows() > 0) {
-        report->rows_rejected += norm.rejects->num_rows();
-        if (!rejects) {
-          ML_ASSIGN_OR_RETURN(report->rejects_file, RejectsUri(*target, src));
-          if (!report->rejects_file.empty()) {
-            ML_ASSIGN_OR_RETURN(rejects,
-                                OpenBatchWriter(report->rejects_file, norm.rejects->schema(),
-                                                FileFormat::kCsv, {}));
-          }
-        }
-        if (rejects) ML_RETURN_NOT_OK(rejects->Write(*norm.rejects));
+      while (st.ok() && inflight.size() >= window) {
+        st = take(inflight.front().get());
+        inflight.pop_front();
       }
-      if (norm.batch->num_rows() > 0) ML_RETURN_NOT_OK(Add(target, norm.batch));
     }
+    while (!inflight.empty()) {  // in order; after a failure only to wait for the threads
+      Result<Done> r = inflight.front().get();
+      inflight.pop_front();
+      if (st.ok()) st = take(std::move(r));
+    }
+    ML_RETURN_NOT_OK(st);
     if (options_.progress && opened->bytes_read) {
       options_.progress->bytes_read += opened->bytes_read->load() - last_bytes;
     }
@@ -277,12 +314,11 @@ class Importer {
 
   // ---- buffering and flushing ------------------------------------------------------------
 
-  Status Add(Target* t, const std::shared_ptr<arrow::RecordBatch>& batch) {
-    ML_ASSIGN_OR_RETURN(auto parts, t->partitioner->Split(batch, /*sort=*/false));
+  Status AddParts(Target* t, std::vector<PartitionedBatch> parts, int64_t rows) {
     int64_t added = 0;
     {
       std::lock_guard<std::mutex> lock(t->mu);
-      t->report.rows_in += batch->num_rows();
+      t->report.rows_in += rows;
       for (auto& part : parts) {
         std::string key = PartitionKey(part.values);
         Buffer& b = t->buffers[key];
