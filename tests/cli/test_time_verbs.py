@@ -324,6 +324,32 @@ def test_sample_quotes_match_duckdb(marketlake_bin, quotes_lake, keep):
                 ["twa_spread", "twa_mid"])
 
 
+def test_sample_quotes_write_twice_equals_streamed(marketlake_bin, tmp_path):
+    """--write stores exactly what sample-quotes streams; writing again replaces, and the
+    commit records its parameters and source; another --keep into it is refused."""
+    lake = tmp_path / "lake"
+    import_table(marketlake_bin, tmp_path, lake, make_quotes(), "quotes", "quotes")
+    for _ in range(2):
+        r = json.loads(ok(marketlake_bin, "sample-quotes", "--lake", lake, "--interval", "1s",
+                          "--keep", "tightest", "--write", "--json").stdout)
+        assert r["dataset"] == "quotes_1s" and r["source_version"] == 1
+    written = run_to_parquet(marketlake_bin, tmp_path, "read", "quotes_1s", "--lake", lake)
+    streamed = run_to_parquet(marketlake_bin, tmp_path, "sample-quotes", "--lake", lake,
+                              "--interval", "1s", "--keep", "tightest")
+    cols = ["symbol", "ts", "quote_ts", "bid", "ask", "quote_count"]
+    assert_same(written, streamed, cols, ["twa_spread", "twa_mid"])
+    logs = sorted((lake / "_marketlake/quotes_1s/_log").glob("*.json"))
+    last = json.loads(logs[-1].read_text())
+    assert last["operation"] == "replace"
+    assert last["parameters"]["keep"] == "tightest"
+    assert last["parameters"]["from_dataset"] == "quotes"
+    assert last["lineage"] == ["quotes@1"]
+    fails(marketlake_bin, "sample-quotes", "--lake", lake, "--interval", "1s", "--keep", "last",
+          "--write", code=2, category="invalid argument")
+    fails(marketlake_bin, "sample-quotes", "--lake", lake, "--interval", "1s", "--symbol",
+          "AAPL", "--write", code=2, category="invalid argument")
+
+
 @pytest.mark.parametrize("tolerance", [None, "2s"])
 def test_asof_matches_duckdb(marketlake_bin, quotes_lake, tolerance):
     tmp, lake, quotes = quotes_lake

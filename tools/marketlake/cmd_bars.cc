@@ -157,55 +157,22 @@ std::pair<int64_t, int64_t> SourceSpan(const Plan& plan, int64_t start, int64_t 
 
 Status Write(const Options& o, Lake& lake, Dataset* source, const Selection& sel,
              const Plan& plan) {
-  if (!sel.symbols.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "--write recomputes whole partitions for every symbol; --symbol is not "
-                 "allowed with it");
-  }
   const std::string name = o.dataset.empty() ? "bars_" + o.interval : o.dataset;
-  ML_ASSIGN_OR_RETURN(auto target, lake.OpenDataset(name, DatasetOptions{Layer::kCleaned, {}}));
-  const PartitionSpec& spec = target->partition_spec();
-  if (spec.fields.size() != 1 || spec.fields[0].kind != PartitionField::Kind::kTime) {
-    return Error(ErrorCode::kNotImplemented,
-                 fmt::format("{}: --write needs a dataset partitioned by time only (it is "
-                             "partitioned by '{}')",
-                             name, spec.ToString()));
-  }
-  ML_ASSIGN_OR_RETURN(Snapshot src, source->GetSnapshot());
-  std::optional<int64_t> lo = sel.from_ns, hi = sel.to_ns;
-  if (!lo || !hi) {
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    for (const auto& f : src.files) {
-      if (f.min_ts > f.max_ts) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("{}: {} has no recorded time range; give --from and --to",
-                                 o.from_dataset, f.path));
-      }
-      mn = std::min(mn, f.min_ts);
-      mx = std::max(mx, f.max_ts);
-    }
-    if (src.files.empty()) {
-      return Error(ErrorCode::kNotFound, fmt::format("{}: no data", o.from_dataset));
-    }
-    if (!lo) lo = mn;
-    if (!hi) hi = mx + 1;
-  }
   std::map<std::string, std::string> params = {{"interval", o.interval},
                                                {"session", plan.session_name},
-                                               {"fill", o.fill ? "true" : "false"},
-                                               {"from_dataset", o.from_dataset},
-                                               {"source_version", std::to_string(src.version)}};
+                                               {"fill", o.fill ? "true" : "false"}};
   if (!o.sel.calendar.empty()) params["calendar"] = o.sel.calendar;
-  ML_RETURN_NOT_OK(
-      CheckParameters(*target, params, {"interval", "session", "fill", "from_dataset"}));
-  AppendOptions append;
-  append.parameters = params;
-  append.lineage = {fmt::format("{}@{}", o.from_dataset, src.version)};
+  ML_ASSIGN_OR_RETURN(DerivedWrite w,
+                      PrepareDerivedWrite(lake, *source, o.from_dataset, name, sel, params,
+                                          {"interval", "session", "fill", "from_dataset"}));
+  const Snapshot& src = w.source;
+  auto& target = w.target;
+  const AppendOptions& append = w.append;
   // Bars start at bar boundaries: a partition holding `lo` may start before it.
   Progress progress("bars", -1);
   nlohmann::json report = nlohmann::json::array();
   int64_t rows_read = 0, bars_written = 0;
-  for (const auto& part : TimePartitions(spec.fields[0].granularity, *lo, *hi)) {
+  for (const auto& part : TimePartitions(w.granularity, w.from_ns, w.to_ns)) {
     auto [from, to] = SourceSpan(plan, part.start, part.end);
     std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
     int64_t bars = 0;

@@ -94,51 +94,20 @@ Status Run(const Options& o) {
   }
 
   // --write: whole partitions, each from exactly the quotes of its intervals.
-  if (!sel.symbols.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "--write recomputes whole partitions for every symbol; --symbol is not "
-                 "allowed with it");
-  }
   const std::string name = o.dataset.empty() ? "quotes_" + o.interval : o.dataset;
-  ML_ASSIGN_OR_RETURN(auto target, lake->OpenDataset(name, DatasetOptions{Layer::kCleaned, {}}));
-  const PartitionSpec& spec = target->partition_spec();
-  if (spec.fields.size() != 1 || spec.fields[0].kind != PartitionField::Kind::kTime) {
-    return Error(ErrorCode::kNotImplemented,
-                 fmt::format("{}: --write needs a dataset partitioned by time only (it is "
-                             "partitioned by '{}')",
-                             name, spec.ToString()));
-  }
-  ML_ASSIGN_OR_RETURN(Snapshot src, source->GetSnapshot());
-  std::optional<int64_t> lo = sel.from_ns, hi = sel.to_ns;
-  if (!lo || !hi) {
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    for (const auto& f : src.files) {
-      if (f.min_ts > f.max_ts) {
-        return Error(ErrorCode::kInvalidArgument,
-                     fmt::format("{}: {} has no recorded time range; give --from and --to",
-                                 o.from_dataset, f.path));
-      }
-      mn = std::min(mn, f.min_ts);
-      mx = std::max(mx, f.max_ts);
-    }
-    if (src.files.empty()) return Error(ErrorCode::kNotFound, o.from_dataset + ": no data");
-    if (!lo) lo = mn;
-    if (!hi) hi = mx + 1;
-  }
-  std::map<std::string, std::string> params = {
-      {"interval", o.interval},
-      {"keep", o.keep},
-      {"session", o.sel.session.empty() ? "all" : o.sel.session},
-      {"from_dataset", o.from_dataset},
-      {"source_version", std::to_string(src.version)}};
-  ML_RETURN_NOT_OK(
-      CheckParameters(*target, params, {"interval", "keep", "session", "from_dataset"}));
-  AppendOptions append;
-  append.parameters = params;
-  append.lineage = {fmt::format("{}@{}", o.from_dataset, src.version)};
+  ML_ASSIGN_OR_RETURN(
+      DerivedWrite w,
+      PrepareDerivedWrite(*lake, *source, o.from_dataset, name, sel,
+                          {{"interval", o.interval},
+                           {"keep", o.keep},
+                           {"session", o.sel.session.empty() ? "all" : o.sel.session}},
+                          {"interval", "keep", "session", "from_dataset"}));
+  const Snapshot& src = w.source;
+  auto& target = w.target;
+  const AppendOptions& append = w.append;
   nlohmann::json report = nlohmann::json::array();
   int64_t total_rows = 0, total_out = 0;
-  for (const auto& part : TimePartitions(spec.fields[0].granularity, *lo, *hi)) {
+  for (const auto& part : TimePartitions(w.granularity, w.from_ns, w.to_ns)) {
     LakeReadOptions r = read;
     r.version = src.version;
     r.from_ns = CeilTo(part.start, interval_ns);

@@ -5,6 +5,10 @@
 
 #include <arrow/api.h>
 
+#include <algorithm>
+#include <climits>
+#include <optional>
+
 #include "marketlake/timestamp.h"
 
 namespace marketlake::cli {
@@ -102,6 +106,55 @@ Status CheckParameters(Dataset& target, const std::map<std::string, std::string>
     }
   }
   return Status::OK();
+}
+
+Result<DerivedWrite> PrepareDerivedWrite(Lake& lake, Dataset& source,
+                                         const std::string& from_dataset, const std::string& name,
+                                         const Selection& sel,
+                                         std::map<std::string, std::string> params,
+                                         const std::vector<std::string>& fixed) {
+  if (!sel.symbols.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--write recomputes whole partitions for every symbol; --symbol is not "
+                 "allowed with it");
+  }
+  DerivedWrite w;
+  ML_ASSIGN_OR_RETURN(w.target, lake.OpenDataset(name, DatasetOptions{Layer::kCleaned, {}}));
+  const PartitionSpec& spec = w.target->partition_spec();
+  if (spec.fields.size() != 1 || spec.fields[0].kind != PartitionField::Kind::kTime) {
+    return Error(ErrorCode::kNotImplemented,
+                 fmt::format("{}: --write needs a dataset partitioned by time only (it is "
+                             "partitioned by '{}')",
+                             name, spec.ToString()));
+  }
+  w.granularity = spec.fields[0].granularity;
+  ML_ASSIGN_OR_RETURN(w.source, source.GetSnapshot());
+  std::optional<int64_t> lo = sel.from_ns, hi = sel.to_ns;
+  if (!lo || !hi) {
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    for (const auto& f : w.source.files) {
+      if (f.min_ts > f.max_ts) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("{}: {} has no recorded time range; give --from and --to",
+                                 from_dataset, f.path));
+      }
+      mn = std::min(mn, f.min_ts);
+      mx = std::max(mx, f.max_ts);
+    }
+    if (w.source.files.empty()) {
+      return Error(ErrorCode::kNotFound, fmt::format("{}: no data", from_dataset));
+    }
+    if (!lo) lo = mn;
+    if (!hi) hi = mx + 1;
+  }
+  w.from_ns = *lo;
+  w.to_ns = *hi;
+  params["from_dataset"] = from_dataset;
+  params["source_version"] = std::to_string(w.source.version);
+  ML_RETURN_NOT_OK(CheckParameters(*w.target, params, fixed));
+  w.append.parameters = std::move(params);
+  w.append.lineage = {fmt::format("{}@{}", from_dataset, w.source.version)};
+  return w;
 }
 
 }  // namespace marketlake::cli

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "lake_flags.h"
 #include "marketlake/lake.h"
 #include "marketlake/status.h"
 
@@ -38,5 +40,24 @@ std::vector<TimePartition> TimePartitions(TimeGranularity granularity, int64_t f
 // value than `params` has (bars of another interval or session must go to another dataset).
 Status CheckParameters(Dataset& target, const std::map<std::string, std::string>& params,
                        const std::vector<std::string>& keys);
+
+// What `--write` of a dataset derived from another (bars, sampled quotes) works from.
+struct DerivedWrite {
+  std::unique_ptr<Dataset> target;
+  TimeGranularity granularity = TimeGranularity::kDay;  // the target's one time field
+  Snapshot source;       // the source version every partition is recomputed from
+  int64_t from_ns = 0;   // --from, else the source's first ts
+  int64_t to_ns = 0;     // --to, else one past the source's last ts
+  AppendOptions append;  // `params` + source_version, lineage "<from_dataset>@<version>"
+};
+// Opens `name` (layer cleaned) for a --write from `source`: refuses --symbol (partitions are
+// recomputed whole), a target not partitioned by time alone, a source without data or
+// recorded time ranges when --from/--to are absent, and parameters `fixed` that differ from
+// what earlier commits recorded (CheckParameters).
+Result<DerivedWrite> PrepareDerivedWrite(Lake& lake, Dataset& source,
+                                         const std::string& from_dataset, const std::string& name,
+                                         const Selection& sel,
+                                         std::map<std::string, std::string> params,
+                                         const std::vector<std::string>& fixed);
 
 }  // namespace marketlake::cli
