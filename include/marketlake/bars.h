@@ -124,7 +124,8 @@ Result<std::shared_ptr<arrow::Table>> AggregateReader(arrow::RecordBatchReader* 
 // Time weights: each quote counts for min(next quote of the symbol, interval end) - its ts;
 // the last quote of a symbol counts until its interval ends. A quote carried over from an
 // earlier interval does not count in later ones. twa_* is null when all weights are 0.
-// All quotes are buffered until Finish() (O(rows) memory; they must be sorted per symbol).
+// Any row order: the rows are sorted by (symbol, ts, arrival) (O(rows) memory) and sampled
+// by QuoteSampler (quotes.h), the streaming form.
 struct QuoteOptions {
   enum class Pick { kTightest, kLast };
   std::string interval = "1s";

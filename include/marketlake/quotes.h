@@ -1,8 +1,8 @@
 // Streaming quote sampling: SampleQuotes (bars.h) with bounded memory.
 //
-// A QuoteSampler gives exactly SampleQuotes' rows (same columns, same values bit for bit:
-// the same choice, counts and time-weighted sums in the same order) while holding one open
-// interval per symbol instead of every quote. It needs each symbol's quotes in time order
+// SampleQuotes is this sampler fed the input sorted by (symbol, ts, arrival); fed a stream
+// directly it gives the same rows (same columns, same values bit for bit) while holding one
+// open interval per symbol instead of every quote. It needs each symbol's quotes in time order
 // (symbols may interleave; equal timestamps keep arrival order, as in SampleQuotes); a quote
 // older than its symbol's previous one is kInvalidArgument naming the symbol and both times.
 //

@@ -7,12 +7,12 @@
 
 #include "marketlake/aggregate/internal.h"
 #include "marketlake/bars.h"
+#include "marketlake/quotes.h"
 #include "marketlake/schema.h"
 
 namespace marketlake {
 namespace {
 
-using aggregate_internal::FloorDiv;
 using aggregate_internal::KeyIds;
 using aggregate_internal::ReadTimeColumn;
 using aggregate_internal::SingleArray;
@@ -39,14 +39,11 @@ Result<std::shared_ptr<arrow::Array>> QuoteColumn(const arrow::Table& t, const s
 
 Result<std::shared_ptr<arrow::Table>> SampleQuotes(const arrow::Table& quotes,
                                                    const QuoteOptions& options) {
-  ML_ASSIGN_OR_RETURN(int64_t interval, ParseBarInterval(options.interval));
   ML_ASSIGN_OR_RETURN(auto ts_a, QuoteColumn(quotes, options.ts_column, nullptr, true));
   ML_ASSIGN_OR_RETURN(auto ts, ReadTimeColumn(*ts_a, options.ts_column));
   ML_ASSIGN_OR_RETURN(auto sym_a, QuoteColumn(quotes, options.symbol_column, nullptr, true));
   ML_ASSIGN_OR_RETURN(auto bid_a, QuoteColumn(quotes, "bid", arrow::float64(), true));
   ML_ASSIGN_OR_RETURN(auto ask_a, QuoteColumn(quotes, "ask", arrow::float64(), true));
-  ML_ASSIGN_OR_RETURN(auto bsz_a, QuoteColumn(quotes, "bid_size", arrow::int64(), false));
-  ML_ASSIGN_OR_RETURN(auto asz_a, QuoteColumn(quotes, "ask_size", arrow::int64(), false));
   KeyIds keys;
   std::vector<uint32_t> sym;
   ML_RETURN_NOT_OK(keys.Map(*sym_a, options.symbol_column, &sym));
@@ -75,88 +72,25 @@ Result<std::shared_ptr<arrow::Table>> SampleQuotes(const arrow::Table& quotes,
     return a < b;
   });
 
-  arrow::StringBuilder sym_b;
-  auto ts_type = arrow::timestamp(arrow::TimeUnit::NANO, "UTC");
-  arrow::TimestampBuilder ts_b(ts_type, arrow::default_memory_pool());
-  arrow::TimestampBuilder qts_b(ts_type, arrow::default_memory_pool());
-  arrow::DoubleBuilder bid_b, ask_b, spread_b, tws_b, twm_b;
-  arrow::Int64Builder bsz_b, asz_b, count_b;
-
-  auto size_at = [](const std::shared_ptr<arrow::Array>& a, int64_t i, arrow::Int64Builder* b) {
-    if (a == nullptr || a->IsNull(i)) return b->AppendNull();
-    return b->Append(static_cast<const arrow::Int64Array&>(*a).Value(i));
-  };
-
-  size_t j = 0;
-  while (j < rows.size()) {
-    // One (symbol, interval) group: rows[j, k).
-    const int64_t first = rows[j];
-    const uint32_t s = sym[first];
-    const int64_t bucket = FloorDiv(ts.values[first], interval) * interval;
-    const int64_t bucket_end = bucket + interval;
-    size_t k = j;
-    int64_t chosen = first;
-    double best = ask.Value(first) - bid.Value(first);
-    double w_sum = 0, w_spread = 0, w_mid = 0;
-    for (; k < rows.size(); ++k) {
-      const int64_t r = rows[k];
-      if (sym[r] != s || ts.values[r] >= bucket_end) break;
-      const double spread = ask.Value(r) - bid.Value(r);
-      if (options.pick == QuoteOptions::Pick::kLast) {
-        chosen = r;
-      } else if (spread < best) {
-        best = spread;
-        chosen = r;
-      }
-      int64_t until = bucket_end;
-      if (k + 1 < rows.size() && sym[rows[k + 1]] == s) {
-        until = std::min(until, ts.values[rows[k + 1]]);
-      }
-      const double w = static_cast<double>(until - ts.values[r]);
-      w_sum += w;
-      w_spread += w * spread;
-      w_mid += w * (0.5 * (bid.Value(r) + ask.Value(r)));
-    }
-    ML_RETURN_NOT_OK(sym_b.Append(keys.names()[s]));
-    ML_RETURN_NOT_OK(ts_b.Append(bucket));
-    ML_RETURN_NOT_OK(qts_b.Append(ts.values[chosen]));
-    ML_RETURN_NOT_OK(bid_b.Append(bid.Value(chosen)));
-    ML_RETURN_NOT_OK(ask_b.Append(ask.Value(chosen)));
-    ML_RETURN_NOT_OK(size_at(bsz_a, chosen, &bsz_b));
-    ML_RETURN_NOT_OK(size_at(asz_a, chosen, &asz_b));
-    ML_RETURN_NOT_OK(spread_b.Append(ask.Value(chosen) - bid.Value(chosen)));
-    ML_RETURN_NOT_OK(count_b.Append(static_cast<int64_t>(k - j)));
-    if (w_sum > 0) {
-      ML_RETURN_NOT_OK(tws_b.Append(w_spread / w_sum));
-      ML_RETURN_NOT_OK(twm_b.Append(w_mid / w_sum));
-    } else {
-      ML_RETURN_NOT_OK(tws_b.AppendNull());
-      ML_RETURN_NOT_OK(twm_b.AppendNull());
-    }
-    j = k;
+  // One sampler serves the one-shot and the streaming form: fed in this order it gives the
+  // rows in (symbol, interval) order.
+  arrow::Int64Builder order;
+  ML_RETURN_NOT_OK(order.AppendValues(rows));
+  ML_ASSIGN_OR_RETURN(auto indices, order.Finish());
+  ML_ASSIGN_OR_RETURN(
+      auto taken, arrow::compute::Take(arrow::Datum(arrow::Table::Make(
+                                           quotes.schema(), quotes.columns(), quotes.num_rows())),
+                                       arrow::Datum(indices)));
+  ML_ASSIGN_OR_RETURN(auto sampler, QuoteSampler::Make(options, /*ordered_by_symbol=*/true));
+  arrow::TableBatchReader batches(*taken.table());
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ML_RETURN_NOT_OK(batches.ReadNext(&batch));
+    if (!batch) break;
+    ML_RETURN_NOT_OK(sampler->Consume(*batch));
   }
-  std::vector<std::shared_ptr<arrow::Array>> cols(12);
-  ML_RETURN_NOT_OK(sym_b.Finish(&cols[0]));
-  ML_RETURN_NOT_OK(ts_b.Finish(&cols[1]));
-  ML_RETURN_NOT_OK(qts_b.Finish(&cols[2]));
-  ML_RETURN_NOT_OK(bid_b.Finish(&cols[3]));
-  ML_RETURN_NOT_OK(ask_b.Finish(&cols[4]));
-  ML_RETURN_NOT_OK(bsz_b.Finish(&cols[5]));
-  ML_RETURN_NOT_OK(asz_b.Finish(&cols[6]));
-  ML_RETURN_NOT_OK(spread_b.Finish(&cols[7]));
-  ML_RETURN_NOT_OK(count_b.Finish(&cols[8]));
-  ML_RETURN_NOT_OK(tws_b.Finish(&cols[9]));
-  ML_RETURN_NOT_OK(twm_b.Finish(&cols[10]));
-  cols.resize(11);
-  auto schema = arrow::schema(
-      {arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts_type),
-       arrow::field("quote_ts", ts_type), arrow::field("bid", arrow::float64()),
-       arrow::field("ask", arrow::float64()), arrow::field("bid_size", arrow::int64()),
-       arrow::field("ask_size", arrow::int64()), arrow::field("spread", arrow::float64()),
-       arrow::field("quote_count", arrow::int64()), arrow::field("twa_spread", arrow::float64()),
-       arrow::field("twa_mid", arrow::float64())},
-      arrow::key_value_metadata({"marketlake.interval"}, {options.interval}));
-  return arrow::Table::Make(schema, cols);
+  ML_ASSIGN_OR_RETURN(auto out, sampler->Finish());
+  return arrow::Table::FromRecordBatches(out->schema(), {out});
 }
 
 }  // namespace marketlake
