@@ -1,7 +1,6 @@
 // marketlake compact DATASET --lake LAKE [key=value...]: merge small files per partition.
 #include <fmt/core.h>
 
-#include <cctype>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,31 +21,8 @@ struct Options {
   bool json = false;
 };
 
-// "128MiB", "64MB", "1GiB", "1000000", "512k".
-Result<int64_t> ParseSize(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  std::string unit = text.substr(i);
-  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  int64_t mult = 0;
-  if (unit.empty() || unit == "b") mult = 1;
-  if (unit == "k" || unit == "kib") mult = int64_t{1} << 10;
-  if (unit == "kb") mult = 1000;
-  if (unit == "m" || unit == "mib") mult = int64_t{1} << 20;
-  if (unit == "mb") mult = 1000 * 1000;
-  if (unit == "g" || unit == "gib") mult = int64_t{1} << 30;
-  if (unit == "gb") mult = 1000 * 1000 * 1000;
-  if (i == 0 || i > 12 || mult == 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("--target-file-size: '{}' (expected a size such as 128MiB, 64MB, "
-                             "1GiB or a number of bytes)",
-                             text));
-  }
-  return std::stoll(text.substr(0, i)) * mult;
-}
-
 Status Run(const Options& o) {
-  ML_ASSIGN_OR_RETURN(int64_t target, ParseSize(o.target));
+  ML_ASSIGN_OR_RETURN(int64_t target, ParseByteSize(o.target, "--target-file-size"));
   ML_ASSIGN_OR_RETURN(PartitionValues filter, ParsePartitionValues(o.partition));
   ML_ASSIGN_OR_RETURN(auto lake, OpenLakeFlag(o.lake));
   ML_ASSIGN_OR_RETURN(auto ds, OpenExistingDataset(*lake, o.dataset));

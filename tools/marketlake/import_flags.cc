@@ -3,8 +3,6 @@
 #include <fmt/core.h>
 
 #include <atomic>
-#include <cctype>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -12,36 +10,10 @@
 #include <thread>
 
 #include "command.h"
+#include "lake_flags.h"
 #include "progress.h"
 
 namespace marketlake::cli {
-namespace {
-
-Result<int64_t> ParseBytes(const std::string& text) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || v <= 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "--memory-limit: expected a size like 512MiB or 4GiB, got '" + text + "'");
-  }
-  std::string unit(p, text.data() + text.size());
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  int64_t mult = 1;
-  if (unit == "" || unit == "b") {
-    mult = 1;
-  } else if (unit == "k" || unit == "kib" || unit == "kb") {
-    mult = 1LL << 10;
-  } else if (unit == "m" || unit == "mib" || unit == "mb") {
-    mult = 1LL << 20;
-  } else if (unit == "g" || unit == "gib" || unit == "gb") {
-    mult = 1LL << 30;
-  } else {
-    return Error(ErrorCode::kInvalidArgument, "--memory-limit: unknown unit '" + unit + "'");
-  }
-  return v * mult;
-}
-
-}  // namespace
 
 void AddImportFlags(CLI::App* cmd, ImportFlags* f) {
   cmd->add_option("SRC", f->sources,
@@ -103,7 +75,10 @@ Result<ImportOptions> MakeImportOptions(const ImportFlags& f, DatasetRegistry* r
   o.read.delimiter = delim[0];
   o.rejects_dir = f.rejects;
   o.parallelism = f.parallel;
-  ML_ASSIGN_OR_RETURN(o.memory_budget_bytes, ParseBytes(f.memory_limit));
+  ML_ASSIGN_OR_RETURN(o.memory_budget_bytes, ParseByteSize(f.memory_limit, "--memory-limit"));
+  if (o.memory_budget_bytes <= 0) {
+    return Error(ErrorCode::kInvalidArgument, "--memory-limit: must be more than 0 bytes");
+  }
   o.parameters["mode"] = f.mode;
   o.parameters["tz"] = f.tz;
   o.parameters["type"] = f.type;

@@ -5,8 +5,10 @@
 #include <arrow/compute/api.h>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <cctype>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <string_view>
 
@@ -432,6 +434,28 @@ Result<std::unique_ptr<BatchWriter>> OpenOutput(const OutputFlags& flags,
   ML_ASSIGN_OR_RETURN(auto inner, OpenBatchWriter(uri, text_schema, ff, WriteOptions{}));
   return std::unique_ptr<BatchWriter>(
       std::make_unique<ZonedWriter>(std::move(inner), text_schema, std::move(zone)));
+}
+
+Result<int64_t> ParseByteSize(const std::string& text, std::string_view flag) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  std::string unit = text.substr(i);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  int64_t mult = 0;
+  if (unit.empty() || unit == "b") mult = 1;
+  if (unit == "k" || unit == "kib") mult = int64_t{1} << 10;
+  if (unit == "kb") mult = 1000;
+  if (unit == "m" || unit == "mib") mult = int64_t{1} << 20;
+  if (unit == "mb") mult = 1000 * 1000;
+  if (unit == "g" || unit == "gib") mult = int64_t{1} << 30;
+  if (unit == "gb") mult = 1000 * 1000 * 1000;
+  if (i == 0 || i > 12 || mult == 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: '{}' (expected a size such as 128MiB, 64MB, 1GiB or a number "
+                             "of bytes)",
+                             flag, text));
+  }
+  return std::stoll(text.substr(0, i)) * mult;
 }
 
 }  // namespace marketlake::cli

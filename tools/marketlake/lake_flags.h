@@ -82,4 +82,8 @@ Result<std::unique_ptr<BatchWriter>> OpenOutput(const OutputFlags& flags,
                                                 std::shared_ptr<arrow::Schema> schema,
                                                 const std::string& tz = "UTC");
 
+// A size flag's value: "128MiB", "64MB" (10^6), "1GiB", "512k" (KiB), or bytes.
+// kInvalidArgument naming `flag` otherwise.
+Result<int64_t> ParseByteSize(const std::string& text, std::string_view flag);
+
 }  // namespace marketlake::cli
