@@ -117,12 +117,6 @@ Result<std::shared_ptr<arrow::RecordBatch>> CastTo(const std::shared_ptr<arrow::
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::RecordBatch>> SortForKey(
-    const std::shared_ptr<arrow::RecordBatch>& batch, const DatasetSpec& spec) {
-  (void)spec;  // every dataset orders by (symbol, ts); key columns beyond them keep input order
-  return SortBySymbolTs(batch);
-}
-
 Result<std::shared_ptr<arrow::RecordBatch>> DropAdjacentDuplicates(
     const std::shared_ptr<arrow::RecordBatch>& batch, const DatasetSpec& spec, int64_t* dropped) {
   *dropped = 0;

@@ -2,6 +2,7 @@
 // commit.
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,27 +27,6 @@
 
 namespace marketlake {
 namespace {
-
-std::string PartitionKey(const PartitionValues& values) {
-  std::string key;
-  for (const auto& [k, v] : values) {
-    key += k;
-    key += '=';
-    key += v;
-    key += '/';
-  }
-  return key;
-}
-
-int64_t BatchBytes(const arrow::RecordBatch& batch) {
-  int64_t total = 0;
-  for (const auto& col : batch.columns()) {
-    for (const auto& buf : col->data()->buffers) {
-      if (buf) total += buf->size();
-    }
-  }
-  return total;
-}
 
 std::string NewImportId() {
   using std::chrono::system_clock;
@@ -86,7 +66,6 @@ void AddStats(NormalizeStats* into, const NormalizeStats& s) {
 
 // The rows buffered for one partition.
 struct Buffer {
-  PartitionValues values;
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   int64_t bytes = 0;
 };
@@ -102,10 +81,10 @@ struct Target {
   Snapshot base;  // the snapshot deduplication starts from
 
   std::mutex mu;  // guards everything below
-  std::map<std::string, Buffer> buffers;
-  std::map<std::string, std::unique_ptr<std::mutex>> flush_mu;  // one flush per partition
-  std::map<std::string, std::vector<DataFile>> written;         // by partition key
-  std::map<std::string, std::shared_ptr<KeySet>> dry_keys;      // dry run: keys seen
+  std::map<PartitionValues, Buffer> buffers;
+  std::map<PartitionValues, std::unique_ptr<std::mutex>> flush_mu;  // one flush per partition
+  std::map<PartitionValues, std::vector<DataFile>> written;         // by partition
+  std::map<PartitionValues, std::shared_ptr<KeySet>> dry_keys;      // dry run: keys seen
   DatasetReport report;
 };
 
@@ -320,10 +299,8 @@ class Importer {
       std::lock_guard<std::mutex> lock(t->mu);
       t->report.rows_in += rows;
       for (auto& part : parts) {
-        std::string key = PartitionKey(part.values);
-        Buffer& b = t->buffers[key];
-        if (b.batches.empty()) b.values = part.values;
-        const int64_t bytes = BatchBytes(*part.batch);
+        Buffer& b = t->buffers[part.values];
+        const int64_t bytes = arrow::util::TotalBufferSize(*part.batch);
         b.bytes += bytes;
         added += bytes;
         b.batches.push_back(std::move(part.batch));
@@ -340,7 +317,7 @@ class Importer {
   // Flushes the largest buffered partition of any target. False when nothing is buffered.
   Result<bool> FlushLargest() {
     Target* best = nullptr;
-    std::string best_key;
+    PartitionValues best_key;
     int64_t best_bytes = -1;
     {
       std::lock_guard<std::mutex> lock(targets_mu_);
@@ -360,7 +337,7 @@ class Importer {
     return true;
   }
 
-  Status Flush(Target* t, const std::string& key) {
+  Status Flush(Target* t, const PartitionValues& key) {
     Buffer buffer;
     std::mutex* partition_mu;
     {
@@ -379,7 +356,7 @@ class Importer {
     buffer.batches.clear();
     ML_ASSIGN_OR_RETURN(auto batch, table->CombineChunksToBatch());
     table.reset();
-    ML_ASSIGN_OR_RETURN(batch, SortForKey(batch, t->spec));
+    ML_ASSIGN_OR_RETURN(batch, SortBySymbolTs(batch));
     int64_t dup_input = 0, dup_lake = 0;
     if (options_.dedup) {
       ML_ASSIGN_OR_RETURN(batch, DropAdjacentDuplicates(batch, t->spec, &dup_input));
@@ -388,7 +365,7 @@ class Importer {
       {
         std::lock_guard<std::mutex> lock(t->mu);
         for (const auto& f : t->base.files) {
-          if (f.partition == buffer.values) in_lake.push_back(f);
+          if (f.partition == key) in_lake.push_back(f);
         }
         auto w = t->written.find(key);
         if (w != t->written.end()) own = w->second;
@@ -414,7 +391,7 @@ class Importer {
     }
     std::vector<DataFile> files;
     if (!options_.dry_run && batch->num_rows() > 0) {
-      auto written = t->dataset->WriteFiles(buffer.values, batch, append_, t->base_version);
+      auto written = t->dataset->WriteFiles(key, batch, append_, t->base_version);
       if (!written.ok()) return written.status();
       files = std::move(*written);
     }
@@ -429,7 +406,7 @@ class Importer {
 
   // Flushes every buffer, partitions in parallel.
   Status FlushAll(int threads) {
-    std::vector<std::pair<Target*, std::string>> work;
+    std::vector<std::pair<Target*, PartitionValues>> work;
     {
       std::lock_guard<std::mutex> lock(targets_mu_);
       for (auto& [name, t] : targets_) {

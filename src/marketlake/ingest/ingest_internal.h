@@ -24,12 +24,8 @@ namespace marketlake {
 // dataset's canonical types, nulls marked (null equals null).
 using KeySet = std::unordered_set<std::string>;
 
-// Stable sort by (symbol, ts) (whichever the dataset has): equal keys end up adjacent, in
-// input order.
-Result<std::shared_ptr<arrow::RecordBatch>> SortForKey(
-    const std::shared_ptr<arrow::RecordBatch>& batch, const DatasetSpec& spec);
-
-// Drops every row whose key equals an earlier row's in a batch sorted by SortForKey (the
+// Drops every row whose key equals an earlier row's in a batch sorted by SortBySymbolTs
+// (lake.h) (the
 // first occurrence stays). `dropped` receives the count.
 Result<std::shared_ptr<arrow::RecordBatch>> DropAdjacentDuplicates(
     const std::shared_ptr<arrow::RecordBatch>& batch, const DatasetSpec& spec, int64_t* dropped);
