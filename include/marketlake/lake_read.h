@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "marketlake/lake.h"
@@ -78,6 +79,13 @@ class LakeReader {
   // The snapshot being read.
   virtual const Snapshot& snapshot() const = 0;
 };
+
+// `batch` read as `schema`, by column name: columns it lacks are null, others are cast (a
+// file written by an older version of a dataset's schema, read as the newest). Columns not
+// in `schema` are dropped. kSchemaMismatch naming `name` and the column when a cast fails.
+Result<std::shared_ptr<arrow::RecordBatch>> ConformToSchema(
+    const std::shared_ptr<arrow::RecordBatch>& batch, const std::shared_ptr<arrow::Schema>& schema,
+    std::string_view name);
 
 // Everything a reader returns, as one table (for small results and tests).
 Result<std::shared_ptr<arrow::Table>> ReadLakeTable(Dataset* dataset, LakeReadOptions options);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "marketlake/ingest/ingest_internal.h"
+#include "marketlake/lake_read.h"
 #include "marketlake/predicate.h"
 #include "marketlake/scan.h"
 #include "marketlake/timestamp.h"
@@ -18,22 +19,18 @@
 namespace marketlake {
 namespace {
 
-// The key columns of `batch` cast to the dataset's types; null where the batch lacks one.
+// The key columns of `batch` as the dataset's types; null where the batch lacks one.
 Result<std::vector<std::shared_ptr<arrow::Array>>> KeyColumns(const arrow::RecordBatch& batch,
                                                               const DatasetSpec& spec) {
-  std::vector<std::shared_ptr<arrow::Array>> out;
+  std::vector<std::shared_ptr<arrow::Field>> fields;
   for (const auto& k : spec.key) {
     const ColumnSpec* c = spec.FindColumn(k);
-    auto type = c ? ArrowTypeOf(c->type) : arrow::utf8();
-    auto col = batch.GetColumnByName(k);
-    if (!col) {
-      ML_ASSIGN_OR_RETURN(col, arrow::MakeArrayOfNull(type, batch.num_rows()));
-    } else if (!col->type()->Equals(*type)) {
-      ML_ASSIGN_OR_RETURN(col, arrow::compute::Cast(*col, type));
-    }
-    out.push_back(std::move(col));
+    fields.push_back(arrow::field(k, c ? ArrowTypeOf(c->type) : arrow::utf8()));
   }
-  return out;
+  auto view = arrow::RecordBatch::Make(batch.schema(), batch.num_rows(), batch.columns());
+  ML_ASSIGN_OR_RETURN(auto keys,
+                      ConformToSchema(view, arrow::schema(fields), spec.name + " key columns"));
+  return keys->columns();
 }
 
 void AppendBytes(std::string* out, const void* data, size_t n) {
@@ -98,21 +95,6 @@ Result<std::shared_ptr<arrow::RecordBatch>> FilterRows(
   ML_ASSIGN_OR_RETURN(auto m, mask.Finish());
   ML_ASSIGN_OR_RETURN(auto filtered, arrow::compute::Filter(batch, m));
   return filtered.record_batch();
-}
-
-Result<std::shared_ptr<arrow::RecordBatch>> CastTo(const std::shared_ptr<arrow::RecordBatch>& b,
-                                                   const std::shared_ptr<arrow::Schema>& schema) {
-  std::vector<std::shared_ptr<arrow::Array>> cols;
-  for (const auto& f : schema->fields()) {
-    auto col = b->GetColumnByName(f->name());
-    if (!col) {
-      ML_ASSIGN_OR_RETURN(col, arrow::MakeArrayOfNull(f->type(), b->num_rows()));
-    } else if (!col->type()->Equals(*f->type())) {
-      ML_ASSIGN_OR_RETURN(col, arrow::compute::Cast(*col, f->type()));
-    }
-    cols.push_back(std::move(col));
-  }
-  return arrow::RecordBatch::Make(schema, b->num_rows(), std::move(cols));
 }
 
 }  // namespace
@@ -233,7 +215,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> ReadDataFile(
   while (true) {
     ML_ASSIGN_OR_RETURN(auto batch, scanner->Next());
     if (!batch) break;
-    ML_ASSIGN_OR_RETURN(batch, CastTo(batch, schema));
+    ML_ASSIGN_OR_RETURN(batch, ConformToSchema(batch, schema, loc.display));
     batches.push_back(std::move(batch));
   }
   ML_ASSIGN_OR_RETURN(auto table, arrow::Table::FromRecordBatches(schema, batches));

@@ -603,26 +603,7 @@ class LakeReaderImpl : public LakeReader {
   // A scanner batch in the working schema, filtered by what the scanner could not apply.
   Result<std::shared_ptr<arrow::RecordBatch>> ToWorking(
       const Cursor& c, const std::shared_ptr<arrow::RecordBatch>& raw) const {
-    const int64_t n = raw->num_rows();
-    std::vector<std::shared_ptr<arrow::Array>> columns;
-    columns.reserve(static_cast<size_t>(working_->num_fields()));
-    for (const auto& f : working_->fields()) {
-      auto col = raw->GetColumnByName(f->name());
-      if (!col) {
-        ML_ASSIGN_OR_RETURN(col, arrow::MakeArrayOfNull(f->type(), n));
-      } else if (!col->type()->Equals(*f->type())) {
-        auto cast = cp::Cast(*col, f->type());
-        if (!cast.ok()) {
-          return Error(
-              ErrorCode::kSchemaMismatch,
-              fmt::format("{}: column '{}' ({}) cannot be read as {}: {}", c.name, f->name(),
-                          col->type()->ToString(), f->type()->ToString(), cast.status().message()));
-        }
-        col = *cast;
-      }
-      columns.push_back(std::move(col));
-    }
-    auto batch = arrow::RecordBatch::Make(working_, n, std::move(columns));
+    ML_ASSIGN_OR_RETURN(auto batch, ConformToSchema(raw, working_, c.name));
     if (c.post_filter && user_filter_bound_) {
       ML_ASSIGN_OR_RETURN(auto mask, cp::ExecuteScalarExpression(*user_filter_bound_, *working_,
                                                                  arrow::Datum(batch)));
@@ -692,6 +673,31 @@ Result<std::unique_ptr<LakeReader>> LakeReader::Open(Dataset* dataset, LakeReadO
   auto reader = std::make_unique<LakeReaderImpl>(dataset, std::move(options));
   ML_RETURN_NOT_OK(reader->Init());
   return std::unique_ptr<LakeReader>(std::move(reader));
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> ConformToSchema(
+    const std::shared_ptr<arrow::RecordBatch>& batch, const std::shared_ptr<arrow::Schema>& schema,
+    std::string_view name) {
+  const int64_t n = batch->num_rows();
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  columns.reserve(static_cast<size_t>(schema->num_fields()));
+  for (const auto& f : schema->fields()) {
+    auto col = batch->GetColumnByName(f->name());
+    if (!col) {
+      ML_ASSIGN_OR_RETURN(col, arrow::MakeArrayOfNull(f->type(), n));
+    } else if (!col->type()->Equals(*f->type())) {
+      auto cast = arrow::compute::Cast(*col, f->type());
+      if (!cast.ok()) {
+        return Error(
+            ErrorCode::kSchemaMismatch,
+            fmt::format("{}: column '{}' ({}) cannot be read as {}: {}", name, f->name(),
+                        col->type()->ToString(), f->type()->ToString(), cast.status().message()));
+      }
+      col = *cast;
+    }
+    columns.push_back(std::move(col));
+  }
+  return arrow::RecordBatch::Make(schema, n, std::move(columns));
 }
 
 Result<std::shared_ptr<arrow::Table>> ReadLakeTable(Dataset* dataset, LakeReadOptions options) {
