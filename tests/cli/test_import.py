@@ -347,3 +347,15 @@ def test_custom_schema_delimiter_and_schema_check(marketlake_bin, tmp_path):
     line = fails(marketlake_bin, "schema", "check", tmp_path / "np.csv", "--dataset", "trades",
                  code=4, category="missing column")
     assert "price" in line
+
+
+def test_every_command_has_help_with_examples(marketlake_bin):
+    text = ok(marketlake_bin, "--help").stdout.decode()
+    block = text.split("Subcommands:\n")[1].split("\n\n")[0]
+    verbs = [line.split()[0] for line in block.splitlines()]
+    assert {"import", "read", "bars", "clean", "schema"} <= set(verbs), verbs
+    assert "marketlake" not in verbs, verbs
+    for verb in verbs:
+        args = [verb, "check"] if verb == "schema" else [verb]
+        help_text = ok(marketlake_bin, *args, "--help").stdout.decode()
+        assert "Examples:" in help_text, verb
