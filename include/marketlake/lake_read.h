@@ -18,7 +18,8 @@
 // lazily, when the merge first needs them (a file whose recorded (min symbol, min ts) is
 // greater than what is being emitted is not yet open).
 //
-// Thread safety: a reader is used by one thread at a time.
+// Thread safety: a reader is used by one thread at a time (with `prefetch`, its own worker
+// thread reads ahead; stats() then count what Next() has returned so far).
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -51,6 +52,9 @@ struct LakeReadOptions {
   SessionMask sessions = kAllSessions;
   int64_t batch_size = 64 * 1024;  // rows per output batch, at most
   int64_t limit = -1;              // -1: no limit
+  // Read ahead on a background thread (up to two batches), so decoding files and merging
+  // overlap with whatever the caller does with the previous batch. Same batches, same order.
+  bool prefetch = false;
 };
 
 struct LakeReadStats {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "marketlake/lake.h"
 #include "marketlake/lake_read.h"
 #include "marketlake/schema.h"
+#include "ordered_output.h"
 #include "progress.h"
 #include "write_flags.h"
 
@@ -116,24 +118,84 @@ Status Run(const Options& o) {
     }
     return writer->Close();
   }
+  // Read only the columns the output needs (plus key and time). Output names are those of
+  // the join of the whole datasets (a right column is prefixed when a LEFT column of the
+  // whole dataset has its name), so they are worked out on the full schemas first.
+  std::shared_ptr<arrow::Schema> lfull, rfull;
+  {
+    ML_ASSIGN_OR_RETURN(auto lprobe, LakeReader::Open(left.get(), LakeReadOptions{}));
+    ML_ASSIGN_OR_RETURN(auto rprobe, LakeReader::Open(right.get(), LakeReadOptions{}));
+    lfull = lprobe->schema();
+    rfull = rprobe->schema();
+  }
+  ML_ASSIGN_OR_RETURN(auto full, AsofStream::Make(
+                                     lfull, rfull,
+                                     []() -> Result<std::shared_ptr<arrow::RecordBatch>> {
+                                       return std::shared_ptr<arrow::RecordBatch>();
+                                     },
+                                     a));
+  ML_ASSIGN_OR_RETURN(auto keep, Projection(o.columns, *full->schema()));
+  // Output column i of `full` is left column i, or the i - nl'th right column but the key.
+  const int nl = lfull->num_fields();
+  std::vector<int> right_nonkey;
+  for (int c = 0; c < rfull->num_fields(); ++c) {
+    if (rfull->field(c)->name() != a.by[0]) right_nonkey.push_back(c);
+  }
+  auto needed = [](const arrow::Schema& s, const std::vector<std::string>& want) {
+    std::vector<std::string> cols;  // schema order
+    for (const auto& f : s.fields()) {
+      if (std::find(want.begin(), want.end(), f->name()) != want.end()) cols.push_back(f->name());
+    }
+    return cols;
+  };
+  std::vector<std::string> lwant = {a.by[0], a.time_column};
+  std::vector<std::string> rwant = {a.by[0], a.time_column};
+  for (int i : keep) {
+    if (i < nl) {
+      lwant.push_back(lfull->field(i)->name());
+    } else {
+      rwant.push_back(rfull->field(right_nonkey[i - nl])->name());
+    }
+  }
+  lread.columns = needed(*lfull, lwant);
+  rread.columns = needed(*rfull, rwant);
+  lread.prefetch = true;  // both sides decode ahead while the join runs
+  rread.prefetch = true;
   ML_ASSIGN_OR_RETURN(auto lreader, LakeReader::Open(left.get(), lread));
   ML_ASSIGN_OR_RETURN(auto rreader, LakeReader::Open(right.get(), rread));
   LakeReader* rr = rreader.get();
   ML_ASSIGN_OR_RETURN(auto stream,
                       AsofStream::Make(
                           lreader->schema(), rreader->schema(), [rr] { return rr->Next(); }, a));
-  ML_ASSIGN_OR_RETURN(auto keep, Projection(o.columns, *stream->schema()));
+  // Positions of the kept columns in the projected join, named as in the full one.
+  const auto& lproj = *lreader->schema();
+  const auto& rproj = *rreader->schema();
+  std::vector<int> rproj_pos(static_cast<size_t>(rproj.num_fields()), -1);
+  for (int c = 0, k = lproj.num_fields(); c < rproj.num_fields(); ++c) {
+    if (rproj.field(c)->name() != a.by[0]) rproj_pos[c] = k++;
+  }
+  std::vector<int> select;
   std::vector<std::shared_ptr<arrow::Field>> out_fields;
-  for (int i : keep) out_fields.push_back(stream->schema()->field(i));
+  for (int i : keep) {
+    if (i < nl) {
+      select.push_back(lproj.GetFieldIndex(lfull->field(i)->name()));
+    } else {
+      select.push_back(rproj_pos[rproj.GetFieldIndex(rfull->field(right_nonkey[i - nl])->name())]);
+    }
+    out_fields.push_back(full->schema()->field(i));
+  }
   auto out_schema = arrow::schema(out_fields);
-  ML_ASSIGN_OR_RETURN(auto writer, OpenOutput(out_flags, out_schema, sel.tz));
+  ML_ASSIGN_OR_RETURN(auto writer, OpenOrderedOutput(out_flags, out_schema, sel.tz));
   int64_t rows = 0;
   while (true) {
     ML_ASSIGN_OR_RETURN(auto batch, lreader->Next());
     if (batch == nullptr) break;
     ML_ASSIGN_OR_RETURN(auto joined, stream->Join(*batch));
-    ML_ASSIGN_OR_RETURN(joined, joined->SelectColumns(keep));
-    ML_RETURN_NOT_OK(writer->Write(*joined));
+    std::vector<std::shared_ptr<arrow::Array>> cols;
+    cols.reserve(select.size());
+    for (int c : select) cols.push_back(joined->column(c));
+    ML_RETURN_NOT_OK(
+        writer->Write(*arrow::RecordBatch::Make(out_schema, joined->num_rows(), cols)));
     rows += batch->num_rows();
     progress.Update(rows, -1);
   }

@@ -24,6 +24,7 @@
 #include "marketlake/schema.h"
 #include "marketlake/sessions.h"
 #include "marketlake/timestamp.h"
+#include "ordered_output.h"
 #include "progress.h"
 #include "time_verbs.h"
 
@@ -119,6 +120,7 @@ template <typename Sink>
 Result<int64_t> Aggregate(Dataset* source, LakeReadOptions read, const Plan& plan, Sink sink,
                           Progress* progress, int64_t rows_before) {
   read.columns = plan.columns;
+  read.prefetch = true;  // decode the next batches while this one is aggregated
   ML_ASSIGN_OR_RETURN(auto reader, LakeReader::Open(source, read));
   ML_ASSIGN_OR_RETURN(auto agg, BarAggregator::Make(plan.bars, plan.input));
   int64_t rows = 0;
@@ -172,7 +174,7 @@ Status Write(const Options& o, Lake& lake, Dataset* source, const Selection& sel
   Progress progress("bars", -1);
   nlohmann::json report = nlohmann::json::array();
   int64_t rows_read = 0, bars_written = 0;
-  for (const auto& part : TimePartitions(w.granularity, w.from_ns, w.to_ns)) {
+  for (const auto& part : w.partitions) {
     auto [from, to] = SourceSpan(plan, part.start, part.end);
     std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
     int64_t bars = 0;
@@ -194,7 +196,7 @@ Status Write(const Options& o, Lake& lake, Dataset* source, const Selection& sel
     rows_read += rows;
     ML_ASSIGN_OR_RETURN(auto r, target->ReplacePartitions({part.values}, batches, append));
     bars_written += bars;
-    report.push_back({{"partition", part.Text()},
+    report.push_back({{"partition", TimeSlotText(part)},
                       {"source_rows", rows},
                       {"bars", bars},
                       {"version", r.version},
@@ -245,7 +247,7 @@ Status Run(const Options& o) {
   Progress progress("bars", -1);
   auto sink = [&](const std::shared_ptr<arrow::Table>& t) -> Status {
     if (!writer) {
-      ML_ASSIGN_OR_RETURN(writer, OpenOutput(out_flags, t->schema(), sel.tz));
+      ML_ASSIGN_OR_RETURN(writer, OpenOrderedOutput(out_flags, t->schema(), sel.tz));
     }
     arrow::TableBatchReader batches(*t);
     std::shared_ptr<arrow::RecordBatch> b;

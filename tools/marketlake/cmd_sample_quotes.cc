@@ -14,6 +14,7 @@
 #include "marketlake/lake_read.h"
 #include "marketlake/quotes.h"
 #include "marketlake/schema.h"
+#include "ordered_output.h"
 #include "progress.h"
 #include "time_verbs.h"
 
@@ -36,6 +37,7 @@ struct Options {
 template <typename Sink>
 Result<int64_t> Sample(Dataset* source, LakeReadOptions read, const QuoteOptions& q, Sink sink,
                        Progress* progress, int64_t rows_before) {
+  read.prefetch = true;  // decode the next batches while this one is sampled
   ML_ASSIGN_OR_RETURN(auto reader, LakeReader::Open(source, read));
   ML_ASSIGN_OR_RETURN(auto sampler, QuoteSampler::Make(q, /*ordered_by_symbol=*/true));
   int64_t rows = 0;
@@ -84,7 +86,7 @@ Status Run(const Options& o) {
     std::unique_ptr<BatchWriter> writer;
     auto sink = [&](const std::shared_ptr<arrow::RecordBatch>& b) -> Status {
       if (!writer) {
-        ML_ASSIGN_OR_RETURN(writer, OpenOutput(out_flags, b->schema(), sel.tz));
+        ML_ASSIGN_OR_RETURN(writer, OpenOrderedOutput(out_flags, b->schema(), sel.tz));
       }
       return b->num_rows() > 0 ? writer->Write(*b) : Status::OK();
     };
@@ -107,7 +109,7 @@ Status Run(const Options& o) {
   const AppendOptions& append = w.append;
   nlohmann::json report = nlohmann::json::array();
   int64_t total_rows = 0, total_out = 0;
-  for (const auto& part : TimePartitions(w.granularity, w.from_ns, w.to_ns)) {
+  for (const auto& part : w.partitions) {
     LakeReadOptions r = read;
     r.version = src.version;
     r.from_ns = CeilTo(part.start, interval_ns);
@@ -128,7 +130,7 @@ Status Run(const Options& o) {
     total_rows += rows;
     total_out += out_rows;
     ML_ASSIGN_OR_RETURN(auto result, target->ReplacePartitions({part.values}, batches, append));
-    report.push_back({{"partition", part.Text()},
+    report.push_back({{"partition", TimeSlotText(part)},
                       {"source_rows", rows},
                       {"rows", out_rows},
                       {"version", result.version},

@@ -7,10 +7,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -153,6 +157,9 @@ class LakeReaderImpl : public LakeReader {
  public:
   LakeReaderImpl(Dataset* dataset, LakeReadOptions options)
       : dataset_(dataset), options_(std::move(options)) {}
+  ~LakeReaderImpl() override { StopPrefetch(); }
+  LakeReaderImpl(const LakeReaderImpl&) = delete;
+  LakeReaderImpl& operator=(const LakeReaderImpl&) = delete;
 
   Status Init() {
     if (options_.from_ns && options_.to_ns && *options_.from_ns >= *options_.to_ns) {
@@ -325,16 +332,74 @@ class LakeReaderImpl : public LakeReader {
   }
 
   std::shared_ptr<arrow::Schema> schema() const override { return output_schema_; }
-  const LakeReadStats& stats() const override { return stats_; }
+  const LakeReadStats& stats() const override {
+    return options_.prefetch ? delivered_stats_ : stats_;
+  }
   const Snapshot& snapshot() const override { return snapshot_; }
 
   Result<std::shared_ptr<arrow::RecordBatch>> Next() override {
-    auto result = NextImpl();
-    RefreshStats();
-    return result;
+    if (!options_.prefetch) {
+      auto result = NextImpl();
+      RefreshStats();
+      return result;
+    }
+    if (prefetch_done_) return std::shared_ptr<arrow::RecordBatch>();
+    if (!worker_.joinable()) worker_ = std::thread([this] { Prefetch(); });
+    Ahead next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [this] { return !ahead_.empty(); });
+      next = std::move(ahead_.front());
+      ahead_.pop_front();
+    }
+    changed_.notify_all();
+    delivered_stats_ = next.stats;
+    if (!next.batch.ok() || *next.batch == nullptr) {
+      prefetch_done_ = true;
+      StopPrefetch();
+    }
+    return std::move(next.batch);
   }
 
  private:
+  // A batch read ahead, with the statistics as of its end.
+  struct Ahead {
+    Result<std::shared_ptr<arrow::RecordBatch>> batch;
+    LakeReadStats stats;
+  };
+  static constexpr size_t kAhead = 2;
+
+  // The worker: reads until the end, an error or StopPrefetch().
+  void Prefetch() {
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] { return stop_ || ahead_.size() < kAhead; });
+        if (stop_) return;
+      }
+      Ahead a{NextImpl(), {}};
+      RefreshStats();
+      a.stats = stats_;
+      const bool last = !a.batch.ok() || *a.batch == nullptr;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ahead_.push_back(std::move(a));
+      }
+      changed_.notify_all();
+      if (last) return;
+    }
+  }
+
+  void StopPrefetch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    ahead_.clear();
+  }
+
   struct Pending {
     DataFile file;
     size_t order = 0;
@@ -560,6 +625,21 @@ class LakeReaderImpl : public LakeReader {
 
   Result<bool> CheckSorted(const Cursor& c) const {
     if (c.has_last && CompareKeys(c.last, c.KeyAt(0)) > 0) return false;
+    if (c.sym && c.ts && c.sym->null_count() == 0 && c.ts->null_count() == 0) {
+      // No nulls (the usual case): compare the raw values, ts only within a symbol's run.
+      const int64_t* ts = c.ts->raw_values();
+      std::string_view prev = c.sym->GetView(0);
+      for (int64_t i = 1; i < c.rows(); ++i) {
+        const std::string_view cur = c.sym->GetView(i);
+        if (cur == prev) {
+          if (ts[i - 1] > ts[i]) return false;
+        } else if (cur < prev) {
+          return false;
+        }
+        prev = cur;
+      }
+      return true;
+    }
     for (int64_t i = 1; i < c.rows(); ++i) {
       if (CompareKeys(c.KeyAt(i - 1), c.KeyAt(i)) > 0) return false;
     }
@@ -665,6 +745,14 @@ class LakeReaderImpl : public LakeReader {
   std::vector<std::unique_ptr<Cursor>> open_;
   std::vector<Cursor*> heap_;
   Key limit_key_;
+  // prefetch: the worker fills `ahead_`; Next() takes from it.
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Ahead> ahead_;
+  bool stop_ = false;
+  bool prefetch_done_ = false;
+  LakeReadStats delivered_stats_;
 };
 
 }  // namespace
