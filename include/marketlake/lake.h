@@ -50,7 +50,10 @@ struct SymbolRange {
 };
 
 // One level of a partitioning. Keys written (in this order):
-//   kTime:   year=YYYY[/month=MM[/day=DD[/hour=HH]]] from the UTC `ts` column
+//   kTime:   year=YYYY[/month=MM[/day=DD[/hour=HH]]] from the `ts` column, read in UTC or,
+//            when `time_zone` is set, as wall-clock time in that IANA zone (so with
+//            America/New_York, day=DD is the New York trading date: a trade at 21:00 EST
+//            is filed under that day, not the next UTC day)
 //   kSymbol: symbol=<encoded symbol>
 //   kBucket: bucket=NNNN, FNV-1a 64 of the symbol's UTF-8 bytes modulo `buckets`,
 //            zero-padded to 4 digits
@@ -59,6 +62,7 @@ struct PartitionField {
   enum class Kind { kTime, kSymbol, kBucket, kRange };
   Kind kind = Kind::kTime;
   TimeGranularity granularity = TimeGranularity::kDay;
+  std::string time_zone;  // kTime only: "" for UTC, else an IANA zone
   int buckets = 0;
   std::vector<SymbolRange> ranges;
 };
@@ -67,18 +71,33 @@ struct PartitionSpec {
   std::vector<PartitionField> fields;  // empty: one unpartitioned directory
 
   // The textual form, also stored in the log: comma-separated fields, each one of
-  //   year | month | day (or date) | hour | symbol | bucket(N) | ranges(NAME:LOWER;...)
-  // e.g. "day,symbol", "month,bucket(16)", "ranges(A-F:;G-M:G;N-Z:N)".
+  //   year | month | day (or date) | hour, each optionally with a zone: day(ZONE)
+  //   | symbol | bucket(N) | ranges(NAME:LOWER;...)
+  // e.g. "day(America/New_York),symbol", "month,bucket(16)", "ranges(A-F:;G-M:G;N-Z:N)".
   std::string ToString() const;
 };
 
 // Parses PartitionSpec::ToString's form; kInvalidArgument naming the problem ("" is no
-// partitioning; bucket N in 1..65536; ranges sorted, first lower bound "").
+// partitioning; bucket N in 1..65536; ranges sorted, first lower bound ""; a zone not in
+// the zone database). "UTC" and "Etc/UTC" are the same as no zone.
 Result<PartitionSpec> ParsePartitionSpec(std::string_view text);
 
-// The default per dataset name: trades, quotes -> day; bars, bars_1m and other intraday bars
-// -> month; bars_1d, ohlcv and coarser bars -> year; news -> month; anything else -> month.
+// The default per dataset name: trades, quotes -> day(America/New_York), the trading date;
+// bars_1m and other intraday bars -> month(America/New_York), so a trading day's bars share
+// a partition; bars_1d, ohlcv and coarser bars -> year (UTC: daily rows may be stamped at
+// UTC midnight); news and anything else -> month (UTC).
 PartitionSpec DefaultPartitionSpec(std::string_view dataset);
+
+// One partition of a time field: the UTC range [start, end) it covers and its values as
+// the lake writes them (year=YYYY/month=MM/...). In a zone, a day is 23, 24 or 25 hours.
+struct TimeSlot {
+  int64_t start = 0;
+  int64_t end = 0;
+  PartitionValues values;
+};
+// The partitions of the kTime field `field` that overlap [from, to) (ns, UTC), in time
+// order; kNotFound when the field's zone is not in the zone database.
+Result<std::vector<TimeSlot>> TimeSlots(const PartitionField& field, int64_t from, int64_t to);
 
 // FNV-1a 64 over the bytes of `symbol` (offset basis 0xcbf29ce484222325, prime
 // 0x100000001b3). Stable across platforms and versions.

@@ -193,19 +193,28 @@ def test_read_text_formats(marketlake_bin, lake):
 
 
 def test_read_stats_show_pruned_files(marketlake_bin, lake):
+    # The lake is partitioned by New York trading date: this range is exactly day=06.
     p = ok(marketlake_bin, "read", "trades", "--lake", lake, "--symbol", "MSFT", "--from",
-           "2024-03-06", "--to", "2024-03-07", "--stats-json", "--format", "csv")
+           "2024-03-06T00:00:00-05:00", "--to", "2024-03-07T00:00:00-05:00", "--stats-json",
+           "--format", "csv")
     stats = json.loads(p.stderr.decode().strip().splitlines()[-1])
     partitions = json.loads(ok(marketlake_bin, "partitions", "trades", "--lake", lake,
                                "--json").stdout)
     total_files = sum(x["files"] for x in partitions["partitions"])
     day6 = [x for x in partitions["partitions"] if x["partition"].endswith("day=06")][0]
+    # Files are pruned by partition and by their recorded symbol lists: what is read is
+    # exactly day 6's files that hold MSFT.
+    glob = str(lake / "cleaned/trades/**/*.parquet")
+    with_msft = duckdb.connect().execute(
+        f"SELECT count(DISTINCT filename) FROM read_parquet('{glob}', hive_partitioning=true, "
+        f"filename=true) WHERE day = 6 AND symbol = 'MSFT'").fetchone()[0]
     assert stats["files_total"] == total_files
-    assert stats["files_pruned"] == total_files - day6["files"]
-    assert stats["files_read"] <= day6["files"]
+    assert 0 < with_msft <= day6["files"]
+    assert stats["files_read"] == with_msft
+    assert stats["files_pruned"] == total_files - with_msft
     assert stats["rows_returned"] == len(
-        duck(lake, "1", "symbol = 'MSFT' AND epoch_ns(ts) >= 1709683200000000000 AND "
-             "epoch_ns(ts) < 1709769600000000000"))
+        duck(lake, "1", "symbol = 'MSFT' AND epoch_ns(ts) >= 1709701200000000000 AND "
+             "epoch_ns(ts) < 1709787600000000000"))
     p = ok(marketlake_bin, "read", "trades", "--lake", lake, "--symbol", "MSFT", "--stats",
            "--format", "csv")
     assert "pruned" in p.stderr.decode()
@@ -231,7 +240,7 @@ def test_symbols_range_partitions(marketlake_bin, lake):
     assert [x["symbol"] for x in r["symbols"]] == ["NVDA"]
 
     p = json.loads(ok(marketlake_bin, "partitions", "trades", "--lake", lake, "--json").stdout)
-    assert p["partition_spec"] == "day"
+    assert p["partition_spec"] == "day(America/New_York)"
     con = duckdb.connect()
     glob = str(lake / "cleaned/trades/**/*.parquet")
     want = con.execute(
@@ -250,11 +259,12 @@ def test_symbols_range_partitions(marketlake_bin, lake):
 
 
 def fresh_lake(tmp_path, lake_tool, days=3, appends=2) -> Path:
+    """Data over `days` whole UTC days, in UTC day partitions."""
     lake = tmp_path / "lake"
     for i in range(appends):
         f = tmp_path / f"in{i}.parquet"
         pq.write_table(trades(10 + i, 600, SYMBOLS, MAR4, days * 86400 * NS), f)
-        ok(lake_tool, "append", lake, "trades", f)
+        ok(lake_tool, "append", lake, "trades", f, "--partition", "day")
     return lake
 
 

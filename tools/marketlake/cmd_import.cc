@@ -43,8 +43,10 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
   cmd->add_option("--layer", o->layer, "raw, cleaned or features (for a new dataset)")
       ->capture_default_str();
   cmd->add_option("--partition", o->partition,
-                  "Partitioning of a new dataset: day, month, year, hour, symbol, bucket(N), "
-                  "ranges(NAME:LOWER;...), comma-separated (default: per dataset)");
+                  "Partitioning of a new dataset: day, month, year, hour (UTC, or in a zone: "
+                  "day(America/New_York)), symbol, bucket(N), ranges(NAME:LOWER;...), "
+                  "comma-separated (default: per dataset; trades and quotes "
+                  "day(America/New_York), the trading date)");
   cmd->add_flag("--no-dedup", o->no_dedup,
                 "Keep rows whose key (symbol, ts, ...) is already in the input or the lake");
   cmd->footer(

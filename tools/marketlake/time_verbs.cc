@@ -33,60 +33,9 @@ std::string LastSymbol(const arrow::RecordBatch& b) {
   return std::string(static_cast<const arrow::StringArray&>(*col).GetView(last));
 }
 
-std::string TimePartition::Text() const {
+std::string TimeSlotText(const TimeSlot& slot) {
   std::string out;
-  for (const auto& [k, v] : values) out += (out.empty() ? "" : "/") + k + "=" + v;
-  return out;
-}
-
-std::vector<TimePartition> TimePartitions(TimeGranularity g, int64_t from, int64_t to) {
-  std::vector<TimePartition> out;
-  auto start_of = [g](int64_t ns) -> int64_t {
-    const int64_t days = FloorDiv(ns, kNsPerDay);
-    const CivilDate c = CivilFromDays(days);
-    switch (g) {
-      case TimeGranularity::kYear:
-        return DaysFromCivil(c.year, 1, 1) * kNsPerDay;
-      case TimeGranularity::kMonth:
-        return DaysFromCivil(c.year, c.month, 1) * kNsPerDay;
-      case TimeGranularity::kDay:
-        return days * kNsPerDay;
-      case TimeGranularity::kHour:
-        return FloorDiv(ns, 3600 * kNsPerSec) * 3600 * kNsPerSec;
-    }
-    return days * kNsPerDay;
-  };
-  auto next_of = [g](int64_t start) -> int64_t {
-    const CivilDate c = CivilFromDays(FloorDiv(start, kNsPerDay));
-    switch (g) {
-      case TimeGranularity::kYear:
-        return DaysFromCivil(c.year + 1, 1, 1) * kNsPerDay;
-      case TimeGranularity::kMonth:
-        return (c.month == 12 ? DaysFromCivil(c.year + 1, 1, 1)
-                              : DaysFromCivil(c.year, c.month + 1, 1)) *
-               kNsPerDay;
-      case TimeGranularity::kDay:
-        return start + kNsPerDay;
-      case TimeGranularity::kHour:
-        return start + 3600 * kNsPerSec;
-    }
-    return start + kNsPerDay;
-  };
-  for (int64_t s = start_of(from); s < to; s = next_of(s)) {
-    TimePartition p;
-    p.start = s;
-    p.end = next_of(s);
-    const CivilDate c = CivilFromDays(FloorDiv(s, kNsPerDay));
-    p.values.emplace_back("year", fmt::format("{:04}", c.year));
-    if (g != TimeGranularity::kYear) p.values.emplace_back("month", fmt::format("{:02}", c.month));
-    if (g == TimeGranularity::kDay || g == TimeGranularity::kHour) {
-      p.values.emplace_back("day", fmt::format("{:02}", c.day));
-    }
-    if (g == TimeGranularity::kHour) {
-      p.values.emplace_back("hour", fmt::format("{:02}", FloorDiv(s, 3600 * kNsPerSec) % 24));
-    }
-    out.push_back(std::move(p));
-  }
+  for (const auto& [k, v] : slot.values) out += (out.empty() ? "" : "/") + k + "=" + v;
   return out;
 }
 
@@ -127,7 +76,6 @@ Result<DerivedWrite> PrepareDerivedWrite(Lake& lake, Dataset& source,
                              "partitioned by '{}')",
                              name, spec.ToString()));
   }
-  w.granularity = spec.fields[0].granularity;
   ML_ASSIGN_OR_RETURN(w.source, source.GetSnapshot());
   std::optional<int64_t> lo = sel.from_ns, hi = sel.to_ns;
   if (!lo || !hi) {
@@ -149,6 +97,7 @@ Result<DerivedWrite> PrepareDerivedWrite(Lake& lake, Dataset& source,
   }
   w.from_ns = *lo;
   w.to_ns = *hi;
+  ML_ASSIGN_OR_RETURN(w.partitions, TimeSlots(spec.fields[0], w.from_ns, w.to_ns));
   params["from_dataset"] = from_dataset;
   params["source_version"] = std::to_string(w.source.version);
   ML_RETURN_NOT_OK(CheckParameters(*w.target, params, fixed));

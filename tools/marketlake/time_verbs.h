@@ -27,14 +27,8 @@ int64_t CeilTo(int64_t a, int64_t step);
 // The symbol of the last row (utf8, large_utf8 or dictionary column "symbol").
 std::string LastSymbol(const arrow::RecordBatch& batch);
 
-// One partition of a dataset partitioned by a single UTC time field: [start, end) and its
-// values as the lake writes them (year=YYYY/month=MM/...).
-struct TimePartition {
-  int64_t start = 0, end = 0;
-  PartitionValues values;
-  std::string Text() const;  // "year=2024/month=03"
-};
-std::vector<TimePartition> TimePartitions(TimeGranularity granularity, int64_t from, int64_t to);
+// "year=2024/month=03" for a time partition's values.
+std::string TimeSlotText(const TimeSlot& slot);
 
 // kInvalidArgument when an earlier commit of `target` recorded one of `keys` with another
 // value than `params` has (bars of another interval or session must go to another dataset).
@@ -44,10 +38,11 @@ Status CheckParameters(Dataset& target, const std::map<std::string, std::string>
 // What `--write` of a dataset derived from another (bars, sampled quotes) works from.
 struct DerivedWrite {
   std::unique_ptr<Dataset> target;
-  TimeGranularity granularity = TimeGranularity::kDay;  // the target's one time field
-  Snapshot source;       // the source version every partition is recomputed from
-  int64_t from_ns = 0;   // --from, else the source's first ts
-  int64_t to_ns = 0;     // --to, else one past the source's last ts
+  Snapshot source;      // the source version every partition is recomputed from
+  int64_t from_ns = 0;  // --from, else the source's first ts
+  int64_t to_ns = 0;    // --to, else one past the source's last ts
+  // The target's partitions overlapping [from_ns, to_ns) (its one time field, in its zone).
+  std::vector<TimeSlot> partitions;
   AppendOptions append;  // `params` + source_version, lineage "<from_dataset>@<version>"
 };
 // Opens `name` (layer cleaned) for a --write from `source`: refuses --symbol (partitions are

@@ -13,6 +13,7 @@
 #include "marketlake/lake.h"
 #include "marketlake/lake/lake_internal.h"
 #include "marketlake/schema.h"
+#include "marketlake/sessions.h"
 
 namespace marketlake {
 namespace {
@@ -98,6 +99,7 @@ std::string PartitionSpec::ToString() const {
     switch (f.kind) {
       case PartitionField::Kind::kTime:
         out += GranularityName(f.granularity);
+        if (!f.time_zone.empty()) out += "(" + f.time_zone + ")";
         break;
       case PartitionField::Kind::kSymbol:
         out += "symbol";
@@ -129,12 +131,28 @@ Result<PartitionSpec> ParsePartitionSpec(std::string_view text) {
     std::string_view item = text.substr(
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     PartitionField f;
-    if (item == "year" || item == "month" || item == "day" || item == "date" || item == "hour") {
+    std::string_view time_name = item.substr(0, item.find('('));
+    std::string_view zone;
+    if (time_name.size() < item.size()) {
+      if (!item.ends_with(")")) time_name = {};
+      zone = item.substr(time_name.size() + 1, item.size() - time_name.size() - 2);
+    }
+    if (time_name == "year" || time_name == "month" || time_name == "day" || time_name == "date" ||
+        time_name == "hour") {
       f.kind = PartitionField::Kind::kTime;
-      f.granularity = item == "year"    ? TimeGranularity::kYear
-                      : item == "month" ? TimeGranularity::kMonth
-                      : item == "hour"  ? TimeGranularity::kHour
-                                        : TimeGranularity::kDay;
+      f.granularity = time_name == "year"    ? TimeGranularity::kYear
+                      : time_name == "month" ? TimeGranularity::kMonth
+                      : time_name == "hour"  ? TimeGranularity::kHour
+                                             : TimeGranularity::kDay;
+      if (zone != "UTC" && zone != "Etc/UTC") f.time_zone = std::string(zone);
+      if (time_name.size() < item.size()) {
+        if (zone.empty() || !TradingCalendar::Make(std::string(zone)).ok()) {
+          return Invalid(
+              fmt::format("partition spec '{}': time zone '{}' is not in the zone "
+                          "database",
+                          text, zone));
+        }
+      }
     } else if (item == "symbol") {
       f.kind = PartitionField::Kind::kSymbol;
     } else if (item.starts_with("bucket(") && item.ends_with(")")) {
@@ -175,7 +193,8 @@ Result<PartitionSpec> ParsePartitionSpec(std::string_view text) {
     } else {
       return Invalid(
           fmt::format("partition spec '{}': unknown field '{}' (expected year, month, "
-                      "day, hour, symbol, bucket(N) or ranges(NAME:LOWER;...))",
+                      "day, hour (each optionally with a zone, as day(America/New_York)), "
+                      "symbol, bucket(N) or ranges(NAME:LOWER;...))",
                       text, item));
     }
     if (!seen.insert(f.kind).second) {
@@ -205,21 +224,178 @@ Status ValidateSpec(const PartitionSpec& spec) {
 }
 
 PartitionSpec DefaultPartitionSpec(std::string_view dataset) {
-  auto time = [](TimeGranularity g) {
+  auto time = [](TimeGranularity g, std::string zone) {
     PartitionSpec s;
     PartitionField f;
     f.kind = PartitionField::Kind::kTime;
     f.granularity = g;
+    f.time_zone = std::move(zone);
     s.fields.push_back(f);
     return s;
   };
-  if (dataset == "trades" || dataset == "quotes") return time(TimeGranularity::kDay);
-  if (dataset == "ohlcv") return time(TimeGranularity::kYear);
+  constexpr std::string_view kMarketZone = "America/New_York";
+  if (dataset == "trades" || dataset == "quotes") {
+    return time(TimeGranularity::kDay, std::string(kMarketZone));
+  }
+  if (dataset == "ohlcv") return time(TimeGranularity::kYear, "");
   if (dataset.starts_with("bars_")) {
     auto ns = ParseBarInterval(dataset.substr(5));
-    if (ns.ok() && *ns >= kNsPerDay) return time(TimeGranularity::kYear);
+    if (ns.ok() && *ns >= kNsPerDay) return time(TimeGranularity::kYear, "");
+    if (ns.ok()) return time(TimeGranularity::kMonth, std::string(kMarketZone));
   }
-  return time(TimeGranularity::kMonth);
+  return time(TimeGranularity::kMonth, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time fields: codes (hour, day, month or year numbers of wall-clock time) and their ranges
+
+namespace {
+
+// Maps instants to a time field's codes and codes to UTC ranges and partition values. The
+// zone's UTC offset is cached for the period in which it holds, so Code() is a few
+// arithmetic operations per row. Not thread-safe (the cache); cheap to make.
+class FieldClock {
+ public:
+  static Result<FieldClock> Make(const PartitionField& field) {
+    FieldClock c;
+    c.granularity_ = field.granularity;
+    if (!field.time_zone.empty()) {
+      ML_ASSIGN_OR_RETURN(auto cal, TradingCalendar::Make(field.time_zone));
+      c.calendar_ = std::move(cal);
+    }
+    return c;
+  }
+
+  int64_t Code(int64_t utc_ns) {
+    int64_t local = utc_ns;
+    if (calendar_) {
+      if (utc_ns < offset_begin_ || utc_ns >= offset_end_) {
+        TradingCalendar::OffsetRange r = calendar_->OffsetAt(utc_ns);
+        offset_ = r.offset_ns;
+        offset_begin_ = r.begin_ns;
+        offset_end_ = r.end_ns;
+      }
+      local = utc_ns + offset_;
+    }
+    switch (granularity_) {
+      case TimeGranularity::kHour:
+        return FloorDiv(local, kNsPerHour);
+      case TimeGranularity::kDay:
+        return FloorDiv(local, kNsPerDay);
+      case TimeGranularity::kMonth:
+      case TimeGranularity::kYear:
+        break;
+    }
+    const int64_t day = FloorDiv(local, kNsPerDay);
+    if (day != civil_day_) {
+      civil_ = LakeCivilFromDays(day);
+      civil_day_ = day;
+    }
+    return granularity_ == TimeGranularity::kYear ? civil_.year
+                                                  : civil_.year * 12 + civil_.month - 1;
+  }
+
+  // UTC instant at which the slot `code` starts (its end is Start(code + 1)).
+  int64_t Start(int64_t code) const { return Start(granularity_, code); }
+  int64_t Start(TimeGranularity granularity, int64_t code) const {
+    int64_t days = 0;
+    int minutes = 0;
+    switch (granularity) {
+      case TimeGranularity::kHour:
+        days = FloorDiv(code, 24);
+        minutes = static_cast<int>(code - days * 24) * 60;
+        break;
+      case TimeGranularity::kDay:
+        days = code;
+        break;
+      case TimeGranularity::kMonth:
+        days = LakeDaysFromCivil(FloorDiv(code, 12),
+                                 static_cast<int>(code - FloorDiv(code, 12) * 12) + 1, 1);
+        break;
+      case TimeGranularity::kYear:
+        days = LakeDaysFromCivil(code, 1, 1);
+        break;
+    }
+    if (calendar_) return calendar_->LocalToUtcNanos(static_cast<int32_t>(days), minutes);
+    return days * kNsPerDay + minutes * (kNsPerHour / 60);
+  }
+
+  PartitionValues Values(int64_t code) const {
+    PartitionValues values;
+    if (granularity_ == TimeGranularity::kYear) {
+      values.emplace_back("year", fmt::format("{:04d}", code));
+    } else if (granularity_ == TimeGranularity::kMonth) {
+      values.emplace_back("year", fmt::format("{:04d}", FloorDiv(code, 12)));
+      values.emplace_back("month", fmt::format("{:02d}", code - FloorDiv(code, 12) * 12 + 1));
+    } else {
+      const int64_t day = granularity_ == TimeGranularity::kDay ? code : FloorDiv(code, 24);
+      const Civil c = LakeCivilFromDays(day);
+      values.emplace_back("year", fmt::format("{:04d}", c.year));
+      values.emplace_back("month", fmt::format("{:02d}", c.month));
+      values.emplace_back("day", fmt::format("{:02d}", c.day));
+      if (granularity_ == TimeGranularity::kHour) {
+        values.emplace_back("hour", fmt::format("{:02d}", code - day * 24));
+      }
+    }
+    return values;
+  }
+
+  // The UTC range of a partition's time values (the finest of year/month/day/hour present),
+  // or nullopt when it has none or they do not parse.
+  std::optional<std::pair<int64_t, int64_t>> Bounds(const PartitionValues& values) const {
+    std::map<std::string, int64_t, std::less<>> v;
+    for (const auto& [k, val] : values) {
+      if (k == "year" || k == "month" || k == "day" || k == "hour") {
+        int64_t x = 0;
+        auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), x);
+        if (ec != std::errc() || p != val.data() + val.size()) return std::nullopt;
+        v[k] = x;
+      }
+    }
+    if (!v.count("year")) return std::nullopt;
+    const int64_t y = v["year"];
+    int64_t code = y;
+    TimeGranularity g = TimeGranularity::kYear;
+    if (v.count("month")) {
+      const int64_t m = v["month"];
+      if (m < 1 || m > 12) return std::nullopt;
+      code = y * 12 + m - 1;
+      g = TimeGranularity::kMonth;
+      if (v.count("day")) {
+        const int64_t d = v["day"];
+        if (d < 1 || d > 31) return std::nullopt;
+        code = LakeDaysFromCivil(y, static_cast<int>(m), static_cast<int>(d));
+        g = TimeGranularity::kDay;
+        if (v.count("hour")) {
+          code = code * 24 + v["hour"];
+          g = TimeGranularity::kHour;
+        }
+      }
+    }
+    return std::make_pair(Start(g, code), Start(g, code + 1));
+  }
+
+ private:
+  TimeGranularity granularity_ = TimeGranularity::kDay;
+  std::optional<TradingCalendar> calendar_;
+  int64_t offset_ = 0, offset_begin_ = 1, offset_end_ = 0;
+  int64_t civil_day_ = INT64_MIN;
+  Civil civil_{};
+};
+
+}  // namespace
+
+Result<std::vector<TimeSlot>> TimeSlots(const PartitionField& field, int64_t from, int64_t to) {
+  std::vector<TimeSlot> out;
+  if (field.kind != PartitionField::Kind::kTime) return Invalid("not a time partition field");
+  ML_ASSIGN_OR_RETURN(auto clock, FieldClock::Make(field));
+  if (from >= to) return out;
+  for (int64_t code = clock.Code(from);; ++code) {
+    TimeSlot slot{clock.Start(code), clock.Start(code + 1), clock.Values(code)};
+    if (slot.start >= to) break;
+    if (slot.end > slot.start) out.push_back(std::move(slot));
+  }
+  return out;
 }
 
 namespace {
@@ -396,36 +572,15 @@ Result<std::vector<PartitionedBatch>> Partitioner::Split(
 
   // Per field, a column of int64 codes.
   std::vector<std::vector<int64_t>> codes(spec_.fields.size());
+  std::vector<std::optional<FieldClock>> clocks(spec_.fields.size());
   for (size_t f = 0; f < spec_.fields.size(); ++f) {
     const auto& field = spec_.fields[f];
     auto& c = codes[f];
     c.resize(n);
     switch (field.kind) {
       case PartitionField::Kind::kTime: {
-        int64_t last_day = INT64_MIN;
-        Civil civil{};
-        for (int64_t i = 0; i < n; ++i) {
-          switch (field.granularity) {
-            case TimeGranularity::kHour:
-              c[i] = FloorDiv(ts[i], kNsPerHour);
-              break;
-            case TimeGranularity::kDay:
-              c[i] = FloorDiv(ts[i], kNsPerDay);
-              break;
-            case TimeGranularity::kMonth:
-            case TimeGranularity::kYear: {
-              int64_t day = FloorDiv(ts[i], kNsPerDay);
-              if (day != last_day) {
-                civil = LakeCivilFromDays(day);
-                last_day = day;
-              }
-              c[i] = field.granularity == TimeGranularity::kYear
-                         ? civil.year
-                         : civil.year * 12 + civil.month - 1;
-              break;
-            }
-          }
-        }
+        ML_ASSIGN_OR_RETURN(clocks[f], FieldClock::Make(field));
+        for (int64_t i = 0; i < n; ++i) c[i] = clocks[f]->Code(ts[i]);
         break;
       }
       case PartitionField::Kind::kSymbol:
@@ -476,22 +631,7 @@ Result<std::vector<PartitionedBatch>> Partitioner::Split(
       int64_t code = group_keys[g][f];
       switch (field.kind) {
         case PartitionField::Kind::kTime: {
-          if (field.granularity == TimeGranularity::kYear) {
-            part.values.emplace_back("year", fmt::format("{:04d}", code));
-          } else if (field.granularity == TimeGranularity::kMonth) {
-            part.values.emplace_back("year", fmt::format("{:04d}", FloorDiv(code, 12)));
-            part.values.emplace_back("month",
-                                     fmt::format("{:02d}", code - FloorDiv(code, 12) * 12 + 1));
-          } else {
-            int64_t day = field.granularity == TimeGranularity::kDay ? code : FloorDiv(code, 24);
-            Civil c = LakeCivilFromDays(day);
-            part.values.emplace_back("year", fmt::format("{:04d}", c.year));
-            part.values.emplace_back("month", fmt::format("{:02d}", c.month));
-            part.values.emplace_back("day", fmt::format("{:02d}", c.day));
-            if (field.granularity == TimeGranularity::kHour) {
-              part.values.emplace_back("hour", fmt::format("{:02d}", code - day * 24));
-            }
-          }
+          for (auto& kv : clocks[f]->Values(code)) part.values.push_back(std::move(kv));
           break;
         }
         case PartitionField::Kind::kSymbol:
@@ -527,36 +667,6 @@ Result<std::vector<PartitionedBatch>> Partitioner::Split(
 // Pruning
 
 namespace {
-
-// [start, end) in ns of a partition's time values, or nullopt when it has none.
-std::optional<std::pair<int64_t, int64_t>> TimeBounds(const PartitionValues& values) {
-  std::map<std::string, int64_t> v;
-  for (const auto& [k, val] : values) {
-    if (k == "year" || k == "month" || k == "day" || k == "hour") {
-      int64_t x = 0;
-      auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), x);
-      if (ec != std::errc() || p != val.data() + val.size()) return std::nullopt;
-      v[k] = x;
-    }
-  }
-  if (!v.count("year")) return std::nullopt;
-  int64_t y = v["year"];
-  if (!v.count("month")) {
-    return std::make_pair(LakeDaysFromCivil(y, 1, 1) * kNsPerDay,
-                          LakeDaysFromCivil(y + 1, 1, 1) * kNsPerDay);
-  }
-  int m = static_cast<int>(v["month"]);
-  if (m < 1 || m > 12) return std::nullopt;
-  if (!v.count("day")) {
-    int64_t start = LakeDaysFromCivil(y, m, 1);
-    int64_t end = m == 12 ? LakeDaysFromCivil(y + 1, 1, 1) : LakeDaysFromCivil(y, m + 1, 1);
-    return std::make_pair(start * kNsPerDay, end * kNsPerDay);
-  }
-  int64_t day = LakeDaysFromCivil(y, m, static_cast<int>(v["day"]));
-  if (!v.count("hour")) return std::make_pair(day * kNsPerDay, (day + 1) * kNsPerDay);
-  int64_t h = day * 24 + v["hour"];
-  return std::make_pair(h * kNsPerHour, (h + 1) * kNsPerHour);
-}
 
 std::string_view ValueOf(const PartitionValues& values, std::string_view key) {
   for (const auto& [k, v] : values) {
@@ -595,9 +705,16 @@ std::vector<DataFile> PrunePartitions(const Snapshot& snapshot, const PruneFilte
   std::vector<DataFile> out;
   int64_t lo = filter.ts_min.value_or(INT64_MIN);
   int64_t hi = filter.ts_max.value_or(INT64_MAX);
+  // Partition values are read in the spec's zone; a zone missing from this machine's
+  // database prunes by the files' recorded ranges only.
+  PartitionField time_field;
+  for (const auto& f : snapshot.partition_spec.fields) {
+    if (f.kind == PartitionField::Kind::kTime) time_field = f;
+  }
+  auto clock = FieldClock::Make(time_field);
   for (const auto& file : snapshot.files) {
     if (filter.ts_min || filter.ts_max) {
-      auto bounds = TimeBounds(file.partition);
+      auto bounds = clock.ok() ? clock->Bounds(file.partition) : std::nullopt;
       if (bounds && (bounds->second <= lo || bounds->first > hi)) continue;
       if (file.rows > 0 && file.min_ts <= file.max_ts && (file.max_ts < lo || file.min_ts > hi)) {
         continue;

@@ -24,8 +24,8 @@ class ConflictTest : public ::testing::Test {
   void SetUp() override {
     a_lake_ = std::move(*Lake::Open(dir_.path()));
     b_lake_ = std::move(*Lake::Open(dir_.path()));
-    a_ = std::move(*a_lake_->OpenDataset("trades"));
-    b_ = std::move(*b_lake_->OpenDataset("trades"));
+    a_ = std::move(*a_lake_->OpenDataset("trades", testing::UtcDays()));
+    b_ = std::move(*b_lake_->OpenDataset("trades", testing::UtcDays()));
   }
   void TearDown() override { SetPublishHookForTesting(nullptr); }
 

@@ -25,8 +25,8 @@ class ReplaceTest : public ::testing::Test {
   void SetUp() override {
     lake_ = std::move(*Lake::Open(dir_.path()));
     other_lake_ = std::move(*Lake::Open(dir_.path()));
-    ds_ = std::move(*lake_->OpenDataset("trades"));
-    other_ = std::move(*other_lake_->OpenDataset("trades"));
+    ds_ = std::move(*lake_->OpenDataset("trades", testing::UtcDays()));
+    other_ = std::move(*other_lake_->OpenDataset("trades", testing::UtcDays()));
   }
   void TearDown() override { SetPublishHookForTesting(nullptr); }
 

@@ -38,7 +38,7 @@ std::unique_ptr<Dataset> OpenDs(Lake& lake, std::string_view name, DatasetOption
 TEST(LakeTest, AppendSnapshotReadBackSorted) {
   TempDir dir;
   auto lake = OpenLake(dir);
-  auto ds = OpenDs(*lake, "trades");
+  auto ds = OpenDs(*lake, "trades", testing::UtcDays());
   EXPECT_EQ(*ds->LatestVersion(), 0);
   EXPECT_TRUE(ds->GetSnapshot()->files.empty());
   auto b1 = MakeTrades({"MSFT", "AAPL", "IBM"}, 3000, kMar15, 97 * kNsPerSec);  // ~3.4 days
@@ -172,7 +172,7 @@ TEST(LakeTest, RemovePartitionIsOneCommit) {
 TEST(LakeTest, CompactionPreservesRowsAndReducesFiles) {
   TempDir dir;
   auto lake = OpenLake(dir);
-  auto ds = OpenDs(*lake, "trades");
+  auto ds = OpenDs(*lake, "trades", testing::UtcDays());
   std::vector<std::shared_ptr<arrow::RecordBatch>> all;
   for (int i = 0; i < 5; ++i) {
     auto b =
@@ -211,7 +211,7 @@ TEST(LakeTest, CompactionPreservesRowsAndReducesFiles) {
 TEST(LakeTest, CompactionFilterLimitsPartitions) {
   TempDir dir;
   auto lake = OpenLake(dir);
-  auto ds = OpenDs(*lake, "trades");
+  auto ds = OpenDs(*lake, "trades", testing::UtcDays());
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(ds->Append({MakeTrades({"X"}, 100, kMar15 + i, 1500 * kNsPerSec, i)}).ok());
   }

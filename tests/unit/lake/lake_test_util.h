@@ -24,6 +24,14 @@ inline constexpr int64_t kNsPerDay = 86400LL * kNsPerSec;
 // 2024-03-15T00:00:00Z
 inline constexpr int64_t kMar15 = 1710460800LL * kNsPerSec;
 
+// Dataset options partitioning by UTC day. The tests' sample data starts at UTC midnight;
+// they reason in UTC days rather than the default New York trading dates.
+inline DatasetOptions UtcDays() {
+  DatasetOptions options;
+  options.partition_spec = ParsePartitionSpec("day").ValueOrDie();
+  return options;
+}
+
 inline std::shared_ptr<arrow::Schema> TradesSchema() {
   return arrow::schema({arrow::field("symbol", arrow::utf8()),
                         arrow::field("ts", arrow::timestamp(arrow::TimeUnit::NANO, "UTC")),

@@ -25,17 +25,32 @@ TEST(PartitionSpecText, RoundTripsAndRejects) {
     EXPECT_EQ(spec->ToString(), text);
   }
   EXPECT_EQ(ParsePartitionSpec("date")->ToString(), "day");
+  for (const char* text : {"day(America/New_York)", "hour(Europe/London),symbol",
+                           "month(Asia/Tokyo),bucket(4)", "year(America/Chicago)"}) {
+    auto spec = ParsePartitionSpec(text);
+    ASSERT_TRUE(spec.ok()) << text << ": " << spec.status().ToString();
+    EXPECT_EQ(spec->ToString(), text);
+  }
+  EXPECT_EQ(ParsePartitionSpec("date(America/New_York)")->fields[0].time_zone, "America/New_York");
+  EXPECT_EQ(ParsePartitionSpec("day(UTC)")->ToString(), "day");
+  EXPECT_EQ(ParsePartitionSpec("day(Etc/UTC)")->ToString(), "day");
+  EXPECT_EQ(ParsePartitionSpec("day(Mars/Olympus_Mons)").status().message(),
+            "partition spec 'day(Mars/Olympus_Mons)': time zone 'Mars/Olympus_Mons' is not in "
+            "the zone database");
   for (const char* bad :
        {"week", "day,day", "day,month", "bucket(0)", "bucket(x)", "bucket(70000)", "ranges(A:B)",
-        "ranges(A:;B:)", "ranges(A:;B:M;C:C)", "ranges(:)", "symbol,symbol", "day,"}) {
+        "ranges(A:;B:)", "ranges(A:;B:M;C:C)", "ranges(:)", "symbol,symbol", "day,", "day()",
+        "day(America/New_York", "week(UTC)", "day(UTC),hour(UTC)"}) {
     EXPECT_EQ(CodeOf(ParsePartitionSpec(bad).status()), ErrorCode::kInvalidArgument) << bad;
   }
 }
 
 TEST(PartitionSpecText, Defaults) {
-  EXPECT_EQ(DefaultPartitionSpec("trades").ToString(), "day");
-  EXPECT_EQ(DefaultPartitionSpec("quotes").ToString(), "day");
-  EXPECT_EQ(DefaultPartitionSpec("bars_1m").ToString(), "month");
+  // Trades and quotes by New York trading date; intraday bars by New York month.
+  EXPECT_EQ(DefaultPartitionSpec("trades").ToString(), "day(America/New_York)");
+  EXPECT_EQ(DefaultPartitionSpec("quotes").ToString(), "day(America/New_York)");
+  EXPECT_EQ(DefaultPartitionSpec("bars_1m").ToString(), "month(America/New_York)");
+  EXPECT_EQ(DefaultPartitionSpec("bars_5s").ToString(), "month(America/New_York)");
   EXPECT_EQ(DefaultPartitionSpec("bars").ToString(), "month");
   EXPECT_EQ(DefaultPartitionSpec("bars_1d").ToString(), "year");
   EXPECT_EQ(DefaultPartitionSpec("ohlcv").ToString(), "year");
@@ -111,6 +126,120 @@ TEST(PartitionerTest, MonthYearHourAcrossBoundariesAndPreEpoch) {
   ASSERT_TRUE(years.ok());
   ASSERT_EQ(years->size(), 3u);
   EXPECT_EQ((*years)[2].batch->num_rows(), 2);
+}
+
+// Instants as UTC ns from "YYYY-MM-DDTHH:MM:SSZ".
+int64_t Utc(int y, int mo, int d, int h, int mi = 0) {
+  return (LakeDaysFromCivil(y, mo, d) * 24 + h) * 3600 * kNsPerSec + mi * 60 * kNsPerSec;
+}
+
+PartitionValues Day(const char* y, const char* m, const char* d) {
+  return {{"year", y}, {"month", m}, {"day", d}};
+}
+
+// New York trading dates: after-hours trades after 19:00/20:00 New York time stay on their
+// trading day although it is the next UTC day; the DST switches move the day's UTC bounds.
+TEST(PartitionerTest, TradingDateInNewYork) {
+  const std::vector<int64_t> instants = {
+      Utc(2024, 3, 8, 4, 59),   // Thu 2024-03-07 23:59 EST
+      Utc(2024, 3, 8, 5, 0),    // Fri 2024-03-08 00:00 EST
+      Utc(2024, 3, 9, 0, 30),   // Fri 19:30 EST (after hours), UTC Saturday
+      Utc(2024, 3, 11, 3, 59),  // Sun 2024-03-10 23:59 EDT (DST began 07:00Z)
+      Utc(2024, 3, 11, 4, 0),   // Mon 2024-03-11 00:00 EDT
+      Utc(2024, 3, 12, 0, 15),  // Mon 20:15 EDT
+      Utc(2024, 11, 4, 4, 59),  // Sun 2024-11-03 23:59 EST (DST ended 06:00Z)
+  };
+  arrow::TimestampBuilder tb(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
+                             arrow::default_memory_pool());
+  ASSERT_TRUE(tb.AppendValues(instants).ok());
+  std::shared_ptr<arrow::Array> ts;
+  ASSERT_TRUE(tb.Finish(&ts).ok());
+  auto batch = arrow::RecordBatch::Make(
+      arrow::schema({arrow::field("ts", arrow::timestamp(arrow::TimeUnit::NANO, "UTC"))}),
+      static_cast<int64_t>(instants.size()), {ts});
+  auto parts = Partitioner(DefaultPartitionSpec("trades")).Split(batch, false);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  std::vector<std::pair<PartitionValues, int64_t>> got;
+  for (const auto& p : *parts) got.emplace_back(p.values, p.batch->num_rows());
+  EXPECT_EQ(got, (std::vector<std::pair<PartitionValues, int64_t>>{{Day("2024", "03", "07"), 1},
+                                                                   {Day("2024", "03", "08"), 2},
+                                                                   {Day("2024", "03", "10"), 1},
+                                                                   {Day("2024", "03", "11"), 2},
+                                                                   {Day("2024", "11", "03"), 1}}));
+  // The same instants in UTC days.
+  auto utc = Partitioner(*ParsePartitionSpec("day")).Split(batch, false);
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(utc->size(), 5u);
+  // Hours in New York: 01:00 happens twice on 2024-11-03, both in hour=01.
+  arrow::TimestampBuilder hb(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
+                             arrow::default_memory_pool());
+  ASSERT_TRUE(hb.AppendValues({Utc(2024, 11, 3, 5, 30), Utc(2024, 11, 3, 6, 30)}).ok());
+  std::shared_ptr<arrow::Array> hts;
+  ASSERT_TRUE(hb.Finish(&hts).ok());
+  auto hours = Partitioner(*ParsePartitionSpec("hour(America/New_York)"))
+                   .Split(arrow::RecordBatch::Make(batch->schema(), 2, {hts}), false);
+  ASSERT_TRUE(hours.ok());
+  ASSERT_EQ(hours->size(), 1u);
+  EXPECT_EQ((*hours)[0].values.back(), (std::pair<std::string, std::string>{"hour", "01"}));
+  EXPECT_EQ((*hours)[0].batch->num_rows(), 2);
+}
+
+TEST(TimeSlotsTest, ZonedSlotsCoverTheirDays) {
+  PartitionField ny = DefaultPartitionSpec("trades").fields[0];
+  // The spring-forward day is 23 hours, the fall-back day 25.
+  auto spring = TimeSlots(ny, Utc(2024, 3, 10, 12), Utc(2024, 3, 10, 13));
+  ASSERT_TRUE(spring.ok());
+  ASSERT_EQ(spring->size(), 1u);
+  EXPECT_EQ((*spring)[0].values, Day("2024", "03", "10"));
+  EXPECT_EQ((*spring)[0].start, Utc(2024, 3, 10, 5));
+  EXPECT_EQ((*spring)[0].end, Utc(2024, 3, 11, 4));
+  auto fall = TimeSlots(ny, Utc(2024, 11, 3, 12), Utc(2024, 11, 5, 5, 30));
+  ASSERT_TRUE(fall.ok());
+  ASSERT_EQ(fall->size(), 3u);
+  EXPECT_EQ((*fall)[0].end - (*fall)[0].start, 25 * 3600 * kNsPerSec);
+  EXPECT_EQ((*fall)[1].values, Day("2024", "11", "04"));
+  EXPECT_EQ((*fall)[2].values, Day("2024", "11", "05"));
+  EXPECT_EQ((*fall)[2].start, Utc(2024, 11, 5, 5));
+  // Slots tile the range with no gap.
+  for (size_t i = 1; i < fall->size(); ++i) EXPECT_EQ((*fall)[i].start, (*fall)[i - 1].end);
+  // A New York month starts at local midnight.
+  PartitionField month = DefaultPartitionSpec("bars_1m").fields[0];
+  auto months = TimeSlots(month, Utc(2024, 1, 31, 23), Utc(2024, 2, 2, 0));
+  ASSERT_TRUE(months.ok());
+  ASSERT_EQ(months->size(), 2u);
+  EXPECT_EQ((*months)[0].values, (PartitionValues{{"year", "2024"}, {"month", "01"}}));
+  EXPECT_EQ((*months)[1].start, Utc(2024, 2, 1, 5));
+  // UTC fields and empty ranges.
+  auto utc = TimeSlots(*ParsePartitionSpec("hour")->fields.begin(), Utc(2024, 1, 1, 0),
+                       Utc(2024, 1, 1, 3));
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(utc->size(), 3u);
+  EXPECT_TRUE(TimeSlots(ny, 10, 10)->empty());
+}
+
+// Pruning reads a zoned partition's values in its zone: 2024-03-08 in New York is
+// [05:00Z on the 8th, 05:00Z on the 9th), so a query for 01:00Z-02:00Z on the 9th keeps it.
+TEST(PruneTest, ZonedPartitionsPruneByLocalDay) {
+  Snapshot snap;
+  snap.partition_spec = DefaultPartitionSpec("trades");
+  auto file = [](const char* day) {
+    DataFile f;
+    f.path = day;
+    f.partition = Day("2024", "03", day);
+    f.rows = 10;
+    return f;
+  };
+  snap.files = {file("07"), file("08"), file("09")};
+  PruneFilter filter;
+  filter.ts_min = Utc(2024, 3, 9, 1);
+  filter.ts_max = Utc(2024, 3, 9, 2);
+  auto kept = PrunePartitions(snap, filter);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].path, "08");
+  snap.partition_spec = *ParsePartitionSpec("day");
+  kept = PrunePartitions(snap, filter);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].path, "09");
 }
 
 TEST(PartitionerTest, BucketsAndRanges) {
