@@ -4,9 +4,11 @@
 #include <arrow/array/concatenate.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/bit_util.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,6 +109,11 @@ struct AsofStream::Impl {
   std::string_view cand_key;
   int64_t cand_time = 0;
 
+  // Scratch reused across Join() calls (a fresh allocation per batch costs page faults).
+  std::vector<std::string_view> l_keys;
+  std::vector<uint8_t> l_valid;
+  std::vector<int64_t> ref_of, row_of;
+
   // The previous left row, for the order check.
   bool have_prev_left = false;
   std::string prev_left_key;
@@ -175,13 +182,12 @@ struct AsofStream::Impl {
       return Error(ErrorCode::kMissingColumn,
                    fmt::format("asof join: a left batch lacks '{}' or '{}'", key, opt.time_column));
     }
-    std::vector<std::string_view> l_keys;
-    std::vector<uint8_t> l_valid;
     ML_RETURN_NOT_OK(KeyViews(*lk_a, key, &l_keys, &l_valid));
     ML_ASSIGN_OR_RETURN(TimeColumn lt, ReadTimeColumn(*lt_a, opt.time_column));
 
     std::vector<std::shared_ptr<arrow::RecordBatch>> refs;
-    std::vector<int64_t> ref_of(n, -1), row_of(n, -1);
+    ref_of.assign(n, -1);
+    row_of.assign(n, -1);
     for (int64_t i = 0; i < n; ++i) {
       if (!l_valid[i] || lt_a->IsNull(i)) continue;
       const std::string_view k = l_keys[i];
@@ -205,9 +211,65 @@ struct AsofStream::Impl {
       row_of[i] = cand_row;
     }
 
+    std::vector<std::shared_ptr<arrow::Array>> cols = left.columns();
+    for (int c : right_out) {
+      const auto& type = right_schema->field(c)->type();
+      if (refs.empty()) {
+        ML_ASSIGN_OR_RETURN(auto nulls, arrow::MakeArrayOfNull(type, n));
+        cols.push_back(std::move(nulls));
+        continue;
+      }
+      const std::string& name = right_schema->field(c)->name();
+      std::vector<std::shared_ptr<arrow::Array>> parts;
+      parts.reserve(refs.size());
+      for (const auto& r : refs) {
+        parts.push_back(r->GetColumnByName(name));
+        if (parts.back() == nullptr) {
+          return Error(ErrorCode::kMissingColumn,
+                       fmt::format("asof join: a right batch lacks column '{}'", name));
+        }
+      }
+      ML_ASSIGN_OR_RETURN(auto out, Gather(type, parts, n));
+      cols.push_back(std::move(out));
+    }
+    return arrow::RecordBatch::Make(out_schema, n, cols);
+  }
+
+  // Column values of the matches: row row_of[i] of parts[ref_of[i]], null without a match.
+  Result<std::shared_ptr<arrow::Array>> Gather(const std::shared_ptr<arrow::DataType>& type,
+                                               const arrow::ArrayVector& parts, int64_t n) {
+    const int width = type->byte_width();
+    bool fixed = arrow::is_primitive(type->id()) && type->id() != arrow::Type::BOOL &&
+                 (width == 4 || width == 8);
+    for (const auto& p : parts) fixed = fixed && p->type()->Equals(*type);
+    if (fixed) {
+      // Copy the values directly: no concatenation of the referenced batches, no Take.
+      ML_ASSIGN_OR_RETURN(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(n * width));
+      ML_ASSIGN_OR_RETURN(std::shared_ptr<arrow::Buffer> validity, arrow::AllocateBitmap(n));
+      uint8_t* dst = values->mutable_data();
+      uint8_t* bits = validity->mutable_data();
+      std::memset(bits, 0, static_cast<size_t>(validity->size()));
+      int64_t nulls = 0;
+      std::vector<const uint8_t*> src(parts.size());
+      for (size_t p = 0; p < parts.size(); ++p) {
+        src[p] = parts[p]->data()->buffers[1]->data() + parts[p]->offset() * width;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t r = ref_of[i];
+        if (r < 0 || parts[r]->IsNull(row_of[i])) {
+          std::memset(dst + i * width, 0, width);
+          ++nulls;
+          continue;
+        }
+        std::memcpy(dst + i * width, src[r] + row_of[i] * width, width);
+        arrow::bit_util::SetBit(bits, i);
+      }
+      return arrow::MakeArray(
+          arrow::ArrayData::Make(type, n, {nulls > 0 ? validity : nullptr, values}, nulls));
+    }
     // Global row numbers over the referenced batches, concatenated.
-    std::vector<int64_t> offsets(refs.size() + 1, 0);
-    for (size_t r = 0; r < refs.size(); ++r) offsets[r + 1] = offsets[r] + refs[r]->num_rows();
+    std::vector<int64_t> offsets(parts.size() + 1, 0);
+    for (size_t r = 0; r < parts.size(); ++r) offsets[r + 1] = offsets[r] + parts[r]->length();
     arrow::Int64Builder ib;
     ML_RETURN_NOT_OK(ib.Reserve(n));
     for (int64_t i = 0; i < n; ++i) {
@@ -218,31 +280,14 @@ struct AsofStream::Impl {
       }
     }
     ML_ASSIGN_OR_RETURN(auto indices, ib.Finish());
-    std::vector<std::shared_ptr<arrow::Array>> cols = left.columns();
-    for (int c : right_out) {
-      const auto& type = right_schema->field(c)->type();
-      if (refs.empty()) {
-        ML_ASSIGN_OR_RETURN(auto nulls, arrow::MakeArrayOfNull(type, n));
-        cols.push_back(std::move(nulls));
-        continue;
-      }
-      const std::string& name = right_schema->field(c)->name();
-      std::shared_ptr<arrow::Array> values;
-      if (refs.size() == 1) {
-        values = refs[0]->GetColumnByName(name);
-      } else {
-        arrow::ArrayVector parts;
-        for (const auto& r : refs) parts.push_back(r->GetColumnByName(name));
-        ML_ASSIGN_OR_RETURN(values, arrow::Concatenate(parts));
-      }
-      if (values == nullptr) {
-        return Error(ErrorCode::kMissingColumn,
-                     fmt::format("asof join: a right batch lacks column '{}'", name));
-      }
-      ML_ASSIGN_OR_RETURN(arrow::Datum out, arrow::compute::Take(values, indices));
-      cols.push_back(out.make_array());
+    std::shared_ptr<arrow::Array> values;
+    if (parts.size() == 1) {
+      values = parts[0];
+    } else {
+      ML_ASSIGN_OR_RETURN(values, arrow::Concatenate(parts));
     }
-    return arrow::RecordBatch::Make(out_schema, n, cols);
+    ML_ASSIGN_OR_RETURN(arrow::Datum out, arrow::compute::Take(values, indices));
+    return out.make_array();
   }
 };
 

@@ -60,8 +60,9 @@ class BarIndex {
       if (slot.bucket == bucket && slot.sym == sym) return slot.index;
     }
   }
+  // Empties the index, keeping its slots allocated.
   void Clear() {
-    slots_.clear();
+    std::fill(slots_.begin(), slots_.end(), Slot{});
     used_ = 0;
   }
 
@@ -138,6 +139,10 @@ struct BarAggregator::Impl {
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
   int64_t seq = 0;
   int64_t late = 0;
+  // Scratch reused across calls, so a stream does not allocate (and fault in) them per batch.
+  std::vector<uint32_t> row_syms;
+  std::vector<char> taken;
+  std::vector<uint32_t> remap;
 
   uint32_t SymbolId(std::string_view s) {
     auto it = ids.find(s);
@@ -226,7 +231,7 @@ struct BarAggregator::Impl {
     if (sym_array == nullptr) {
       return Error(ErrorCode::kMissingColumn, "no column '" + opt.symbol_column + "'");
     }
-    std::vector<uint32_t> syms;
+    std::vector<uint32_t>& syms = row_syms;
     ML_RETURN_NOT_OK(RowSymbols(*sym_array, &syms));
 
     // Columns as (o, h, l, c, volume, count, notional); for trades o=h=l=c=price.
@@ -354,7 +359,7 @@ struct BarAggregator::Impl {
     };
     const bool everything = watermark == std::numeric_limits<int64_t>::max();
     std::vector<uint32_t> idx;
-    std::vector<char> taken(everything ? 0 : bars.size(), 0);
+    taken.assign(everything ? 0 : bars.size(), 0);
     for (uint32_t s : order) {
       SymbolState& st = symbols[s];
       if (before != nullptr && !(st.name < *before)) break;  // `order` is by name
@@ -437,15 +442,17 @@ struct BarAggregator::Impl {
       seq = 0;
       late = 0;
     } else {
-      // Keep the open bars only.
-      std::vector<BarState> kept;
-      std::vector<uint32_t> remap(bars.size());
+      // Keep the open bars only, compacted in place (in order; capacity is kept).
+      remap.resize(bars.size());
+      size_t kept = 0;
       for (size_t i = 0; i < bars.size(); ++i) {
         if (!taken[i]) {
-          remap[i] = static_cast<uint32_t>(kept.size());
-          kept.push_back(bars[i]);
+          remap[i] = static_cast<uint32_t>(kept);
+          if (kept != i) bars[kept] = bars[i];
+          ++kept;
         }
       }
+      bars.resize(kept);
       for (SymbolState& st : symbols) {
         size_t w = 0;
         for (uint32_t i : st.bar_ids) {
@@ -454,7 +461,6 @@ struct BarAggregator::Impl {
         st.bar_ids.resize(w);
         st.last_bucket = std::numeric_limits<int64_t>::min();
       }
-      bars.swap(kept);
       index.Clear();
       for (uint32_t i = 0; i < bars.size(); ++i) index.FindOrInsert(bars[i].sym, bars[i].bucket, i);
     }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -89,6 +90,15 @@ struct QuoteSampler::Impl {
     s.w_mid += w * (0.5 * (s.last_bid + s.last_ask));
   }
 
+  Status ReserveRows(int64_t n) {
+    for (arrow::ArrayBuilder* b : std::initializer_list<arrow::ArrayBuilder*>{
+             &sym_b, &ts_b, &qts_b, &bid_b, &ask_b, &spread_b, &tws_b, &twm_b, &bsz_b, &asz_b,
+             &count_b}) {
+      ML_RETURN_NOT_OK(b->Reserve(n));
+    }
+    return Status::OK();
+  }
+
   Status Emit(uint32_t id) {
     SymbolInterval& s = state[id];
     AddWeight(s, s.bucket_end);
@@ -125,6 +135,9 @@ struct QuoteSampler::Impl {
     ML_ASSIGN_OR_RETURN(auto asz_a, QuoteColumn(batch, "ask_size", arrow::int64(), false));
     ids.clear();
     ML_RETURN_NOT_OK(keys.Map(*sym_a, opt.symbol_column, &ids));
+    // Room for a row per quote up front: growing the builders row by row reallocates and
+    // copies them (and touches fresh pages) several times per batch.
+    ML_RETURN_NOT_OK(ReserveRows(n));
     if (state.size() < keys.size()) state.resize(keys.size());
     const double* bid = static_cast<const arrow::DoubleArray&>(*bid_a).raw_values();
     const double* ask = static_cast<const arrow::DoubleArray&>(*ask_a).raw_values();

@@ -3,6 +3,7 @@
 // (symbol, ts) order as a LakeReader feeds them.
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
+#include <arrow/json/from_string.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -259,6 +260,47 @@ TEST(AsofStream, TiesTakeLastRightRowAndOrderIsChecked) {
       {{"2024-03-11T14:00:03Z", "A", 2, 1}, {"2024-03-11T14:00:01Z", "A", 1, 1}});
   auto r = s2->Join(*unsorted->CombineChunksToBatch().ValueOrDie());
   EXPECT_EQ(CodeOf(r.status()), ErrorCode::kInvalidArgument);
+}
+
+TEST(AsofStream, NullRightValuesAcrossBatches) {
+  // Right values of fixed width (copied directly) and strings (taken), with nulls, over
+  // matches that point into several right batches.
+  auto ts = arrow::timestamp(arrow::TimeUnit::NANO, "UTC");
+  auto J = [](const std::shared_ptr<arrow::DataType>& type, const char* json) {
+    return arrow::json::ArrayFromJSONString(type, json).ValueOrDie();
+  };
+  auto left =
+      arrow::Table::FromRecordBatches(
+          {arrow::RecordBatch::Make(
+              arrow::schema({arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts)}), 5,
+              {J(arrow::utf8(), R"(["A", "A", "A", "B", "C"])"), J(ts, "[10, 20, 30, 15, 5]")})})
+          .ValueOrDie();
+  auto right_schema =
+      arrow::schema({arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts),
+                     arrow::field("bid", arrow::float64()), arrow::field("n", arrow::int32()),
+                     arrow::field("venue", arrow::utf8())});
+  auto right = arrow::Table::FromRecordBatches(
+                   {arrow::RecordBatch::Make(right_schema, 5,
+                                             {J(arrow::utf8(), R"(["A", "A", "A", "B", "C"])"),
+                                              J(ts, "[9, 19, 25, 15, 6]"),
+                                              J(arrow::float64(), "[1.5, null, 3.5, 4.5, 9]"),
+                                              J(arrow::int32(), "[null, 2, 3, 4, 9]"),
+                                              J(arrow::utf8(), R"(["x", "y", null, "z", "w"])")})})
+                   .ValueOrDie();
+  AsofOptions o;
+  auto expected = AsofJoin(*left, *right, o).ValueOrDie()->CombineChunks().ValueOrDie();
+  for (int64_t rrows : {1, 2, 5}) {
+    auto s =
+        AsofStream::Make(left->schema(), right->schema(), FromBatches(Batches(right, rrows)), o)
+            .ValueOrDie();
+    auto got = Collect(*s, left, 5);
+    EXPECT_TRUE(got->Equals(*expected)) << rrows << "\n"
+                                        << got->ToString() << "\n"
+                                        << expected->ToString();
+    auto bid = got->GetColumnByName("bid")->chunk(0);
+    EXPECT_EQ(bid->null_count(), 2);  // A@20 matches a null bid; C@5 matches nothing
+    EXPECT_EQ(static_cast<const arrow::DoubleArray&>(*bid).Value(2), 3.5);
+  }
 }
 
 }  // namespace
