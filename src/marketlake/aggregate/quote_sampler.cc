@@ -82,6 +82,7 @@ struct QuoteSampler::Impl {
   arrow::DoubleBuilder bid_b, ask_b, spread_b, tws_b, twm_b;
   arrow::Int64Builder bsz_b, asz_b, count_b;
   int64_t pending = 0;  // rows in the builders
+  int64_t room = 0;     // rows every builder has capacity for (ReserveRows)
 
   static void AddWeight(SymbolInterval& s, int64_t until) {
     const double w = static_cast<double>(until - s.last_ts);
@@ -96,27 +97,38 @@ struct QuoteSampler::Impl {
              &count_b}) {
       ML_RETURN_NOT_OK(b->Reserve(n));
     }
+    room = n;
     return Status::OK();
   }
 
   Status Emit(uint32_t id) {
     SymbolInterval& s = state[id];
     AddWeight(s, s.bucket_end);
+    if (room <= 0) ML_RETURN_NOT_OK(ReserveRows(1024));
+    --room;  // every builder has room for this row: unchecked appends
     ML_RETURN_NOT_OK(sym_b.Append(keys.names()[id]));
-    ML_RETURN_NOT_OK(ts_b.Append(s.bucket));
-    ML_RETURN_NOT_OK(qts_b.Append(s.chosen_ts));
-    ML_RETURN_NOT_OK(bid_b.Append(s.bid));
-    ML_RETURN_NOT_OK(ask_b.Append(s.ask));
-    ML_RETURN_NOT_OK(s.bid_size_valid ? bsz_b.Append(s.bid_size) : bsz_b.AppendNull());
-    ML_RETURN_NOT_OK(s.ask_size_valid ? asz_b.Append(s.ask_size) : asz_b.AppendNull());
-    ML_RETURN_NOT_OK(spread_b.Append(s.ask - s.bid));
-    ML_RETURN_NOT_OK(count_b.Append(s.count));
-    if (s.w_sum > 0) {
-      ML_RETURN_NOT_OK(tws_b.Append(s.w_spread / s.w_sum));
-      ML_RETURN_NOT_OK(twm_b.Append(s.w_mid / s.w_sum));
+    ts_b.UnsafeAppend(s.bucket);
+    qts_b.UnsafeAppend(s.chosen_ts);
+    bid_b.UnsafeAppend(s.bid);
+    ask_b.UnsafeAppend(s.ask);
+    if (s.bid_size_valid) {
+      bsz_b.UnsafeAppend(s.bid_size);
     } else {
-      ML_RETURN_NOT_OK(tws_b.AppendNull());
-      ML_RETURN_NOT_OK(twm_b.AppendNull());
+      bsz_b.UnsafeAppendNull();
+    }
+    if (s.ask_size_valid) {
+      asz_b.UnsafeAppend(s.ask_size);
+    } else {
+      asz_b.UnsafeAppendNull();
+    }
+    spread_b.UnsafeAppend(s.ask - s.bid);
+    count_b.UnsafeAppend(s.count);
+    if (s.w_sum > 0) {
+      tws_b.UnsafeAppend(s.w_spread / s.w_sum);
+      twm_b.UnsafeAppend(s.w_mid / s.w_sum);
+    } else {
+      tws_b.UnsafeAppendNull();
+      twm_b.UnsafeAppendNull();
     }
     s.open = false;
     ++pending;
@@ -253,6 +265,7 @@ struct QuoteSampler::Impl {
     ML_RETURN_NOT_OK(twm_b.Finish(&cols[10]));
     const int64_t rows = pending;
     pending = 0;
+    room = 0;  // finished builders start empty
     return arrow::RecordBatch::Make(schema, rows, cols);
   }
 };
