@@ -55,6 +55,10 @@ struct LakeReadOptions {
   // Read ahead on a background thread (up to two batches), so decoding files and merging
   // overlap with whatever the caller does with the previous batch. Same batches, same order.
   bool prefetch = false;
+  // false: hand out each run of the merge (the rows of one file that precede every other
+  // file's) as its own batch, a slice of the file's batch, instead of copying runs together
+  // into batches of batch_size rows. Same rows in the same order; batches may be smaller.
+  bool coalesce = true;
 };
 
 struct LakeReadStats {

@@ -161,6 +161,8 @@ Status Run(const Options& o) {
   rread.columns = needed(*rfull, rwant);
   lread.prefetch = true;  // both sides decode ahead while the join runs
   rread.prefetch = true;
+  lread.coalesce = false;  // the merges' runs as they are, not copied together
+  rread.coalesce = false;
   ML_ASSIGN_OR_RETURN(auto lreader, LakeReader::Open(left.get(), lread));
   ML_ASSIGN_OR_RETURN(auto rreader, LakeReader::Open(right.get(), rread));
   LakeReader* rr = rreader.get();

@@ -37,7 +37,8 @@ struct Options {
 template <typename Sink>
 Result<int64_t> Sample(Dataset* source, LakeReadOptions read, const QuoteOptions& q, Sink sink,
                        Progress* progress, int64_t rows_before) {
-  read.prefetch = true;  // decode the next batches while this one is sampled
+  read.prefetch = true;   // decode the next batches while this one is sampled
+  read.coalesce = false;  // the merge's runs as they are, not copied together
   ML_ASSIGN_OR_RETURN(auto reader, LakeReader::Open(source, read));
   ML_ASSIGN_OR_RETURN(auto sampler, QuoteSampler::Make(q, /*ordered_by_symbol=*/true));
   int64_t rows = 0;

@@ -478,11 +478,13 @@ class LakeReaderImpl : public LakeReader {
         ML_ASSIGN_OR_RETURN(bool more, Advance(top));
         if (!more) {
           CloseCursor(top);
+          if (!options_.coalesce) break;
           continue;
         }
       }
       heap_.push_back(top);
       std::push_heap(heap_.begin(), heap_.end(), HeapGreater());
+      if (!options_.coalesce) break;  // one run per batch, not copied
     }
     if (rows == 0) {
       // The end (or the limit): release every open file.
