@@ -38,6 +38,8 @@ struct ReadFileOptions {
   char delimiter = ',';
   int64_t batch_rows = 64 * 1024;  // Parquet batch size
   int32_t block_bytes = 4 << 20;   // CSV/JSON block size: bounds a single line's length too
+  // CSV: blocks are parsed on several threads (batches, values and errors as the serial
+  // reader gives them); Parquet: columns decoded in parallel.
   bool use_threads = true;
   // CSV: read every column as text (no type inference), so that a malformed value is a
   // row-level problem for the caller (schema.h Normalize) and not a failed read. Only empty

@@ -6,6 +6,7 @@
 #include <arrow/filesystem/localfs.h>
 #include <arrow/io/buffered.h>
 #include <arrow/io/compressed.h>
+#include <arrow/io/memory.h>
 #include <arrow/io/stdio.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/json/api.h>
@@ -18,9 +19,14 @@
 #include <atomic>
 #include <cctype>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <future>
+#include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <fmt/core.h>
@@ -327,6 +333,318 @@ Result<std::vector<std::string>> CsvHeaderNames(std::string_view text, char deli
                            text.size()));
 }
 
+// Where Arrow's CSV reader ends a block read from the stream: after the last line end.
+size_t BlockCut(const arrow::Buffer& buffer) {
+  const auto* p = reinterpret_cast<const char*>(buffer.data());
+  for (int64_t i = buffer.size(); i > 0; --i) {
+    if (p[i - 1] == '\n' || p[i - 1] == '\r') return static_cast<size_t>(i);
+  }
+  return 0;
+}
+
+// CSV parsed on several threads. The stream is cut where Arrow's streaming reader cuts it
+// (after the last line end of each block_bytes read; values hold no newlines), so the
+// batches are the ones the serial reader returns. The first block goes through Arrow's
+// streaming reader as it is (header, type inference, its errors); the later blocks are parsed
+// as independent CSV with the first block's column names and types, which is what the
+// streaming reader does with them too (types are fixed by the first block). Batches come
+// out in order. A block that fails to parse is read again by the serial reader, so errors
+// carry the serial reader's row numbers and messages exactly.
+class ParallelCsvReader final : public arrow::RecordBatchReader {
+ public:
+  using OpenSerial = std::function<Result<std::shared_ptr<arrow::RecordBatchReader>>()>;
+
+  // kCorruption (with `display`) for what the serial reader's Make reports.
+  static Result<std::shared_ptr<ParallelCsvReader>> Make(
+      std::shared_ptr<arrow::io::InputStream> stream, const std::string& display,
+      const arrow::csv::ReadOptions& read, const arrow::csv::ParseOptions& parse,
+      const arrow::csv::ConvertOptions& convert, OpenSerial serial) {
+    auto r = std::shared_ptr<ParallelCsvReader>(new ParallelCsvReader());
+    r->stream_ = std::move(stream);
+    r->block_bytes_ = read.block_size;
+    r->serial_ = std::move(serial);
+    r->window_ = std::max(2u, std::thread::hardware_concurrency());
+    // The first block: whole lines of the first read (or everything, at the end of input).
+    std::shared_ptr<arrow::Buffer> first;
+    auto corrupt = [&](const arrow::Status& st) {
+      return Error(ErrorCode::kCorruption, display + ": " + st.message());
+    };
+    if (auto st = r->NextBlock(&first); !st.ok()) return corrupt(st);
+    auto first_read = read;
+    first_read.use_threads = false;
+    auto csv = arrow::csv::StreamingReader::Make(
+        arrow::io::default_io_context(),
+        std::make_shared<arrow::io::BufferReader>(
+            first ? first : std::make_shared<arrow::Buffer>(nullptr, 0)),
+        first_read, parse, convert);
+    if (!csv.ok()) return corrupt(csv.status());
+    r->schema_ = (*csv)->schema();
+    // A failure to decode the rest of the first block surfaces from ReadNext, as it would.
+    r->first_ = *csv;
+    r->read_ = read;
+    r->read_.use_threads = false;
+    r->read_.column_names = r->schema_->field_names();
+    r->read_.autogenerate_column_names = false;
+    r->read_.skip_rows = 0;
+    r->read_.skip_rows_after_names = 0;
+    r->parse_ = parse;
+    r->convert_ = convert;
+    for (const auto& f : r->schema_->fields()) r->convert_.column_types[f->name()] = f->type();
+    return r;
+  }
+
+  ~ParallelCsvReader() override {
+    for (auto& f : inflight_) f.wait();
+  }
+
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    *out = nullptr;
+    if (!failed_.ok()) return failed_;
+    if (first_) {
+      std::shared_ptr<arrow::RecordBatch> batch;
+      auto st = first_->ReadNext(&batch);
+      if (!st.ok()) return Fail(st);
+      if (batch) {
+        *out = Rewrap(batch);
+        return arrow::Status::OK();
+      }
+      first_.reset();
+    }
+    while (true) {
+      if (!ready_.empty()) {
+        *out = std::move(ready_.front());
+        ready_.pop_front();
+        Fill();
+        return arrow::Status::OK();
+      }
+      Fill();
+      if (inflight_.empty()) {
+        if (!read_error_.ok()) return Fail(read_error_);
+        return arrow::Status::OK();
+      }
+      auto parsed = inflight_.front().get();
+      inflight_.pop_front();
+      if (!parsed.ok()) return Fail(parsed.status());
+      for (auto& b : *parsed) ready_.push_back(Rewrap(b));
+    }
+  }
+
+ private:
+  ParallelCsvReader() = default;
+
+  // The next block of whole lines; null at the end of input. As in Arrow's block reader, a
+  // read is cut after its last line end, except the last read of the input, which is whole
+  // (so one read is kept ahead to know which is the last).
+  arrow::Status NextBlock(std::shared_ptr<arrow::Buffer>* block) {
+    *block = nullptr;
+    while (!eof_) {
+      if (!pending_) {
+        ARROW_ASSIGN_OR_RAISE(pending_, stream_->Read(block_bytes_));
+        if (pending_->size() == 0) {
+          pending_.reset();
+          eof_ = true;
+          break;
+        }
+      }
+      ARROW_ASSIGN_OR_RAISE(auto next, stream_->Read(block_bytes_));
+      std::shared_ptr<arrow::Buffer> buf = std::move(pending_);
+      pending_ = next->size() > 0 ? std::move(next) : nullptr;
+      eof_ = pending_ == nullptr;
+      const size_t cut = eof_ ? static_cast<size_t>(buf->size()) : BlockCut(*buf);
+      if (cut == 0) {  // no line end: the line continues in the next read
+        if (carry_ && carry_->size() > 0) {
+          ARROW_ASSIGN_OR_RAISE(carry_, arrow::ConcatenateBuffers({carry_, buf}));
+        } else {
+          carry_ = buf;
+        }
+        continue;
+      }
+      auto head = arrow::SliceBuffer(buf, 0, static_cast<int64_t>(cut));
+      if (carry_ && carry_->size() > 0) {
+        ARROW_ASSIGN_OR_RAISE(*block, arrow::ConcatenateBuffers({carry_, head}));
+      } else {
+        *block = head;
+      }
+      carry_ = arrow::SliceBuffer(buf, static_cast<int64_t>(cut));
+      return arrow::Status::OK();
+    }
+    if (carry_ && carry_->size() > 0) *block = std::move(carry_);
+    carry_.reset();
+    return arrow::Status::OK();
+  }
+
+  // Starts parsing blocks until `window_` are in flight or the input ends.
+  void Fill() {
+    while (read_error_.ok() && inflight_.size() + ready_.size() < window_ && !done_) {
+      std::shared_ptr<arrow::Buffer> block;
+      read_error_ = NextBlock(&block);
+      if (!read_error_.ok()) return;
+      if (!block) {
+        done_ = true;
+        return;
+      }
+      inflight_.push_back(std::async(std::launch::async, &ParallelCsvReader::ParseBlock, block,
+                                     read_, parse_, convert_));
+    }
+  }
+
+  static arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ParseBlock(
+      std::shared_ptr<arrow::Buffer> block, arrow::csv::ReadOptions read,
+      const arrow::csv::ParseOptions& parse, const arrow::csv::ConvertOptions& convert) {
+    read.block_size = static_cast<int32_t>(
+        std::min<int64_t>(block->size() + 1, std::numeric_limits<int32_t>::max()));
+    ARROW_ASSIGN_OR_RAISE(
+        auto reader, arrow::csv::StreamingReader::Make(
+                         arrow::io::default_io_context(),
+                         std::make_shared<arrow::io::BufferReader>(block), read, parse, convert));
+    std::vector<std::shared_ptr<arrow::RecordBatch>> out;
+    while (true) {
+      std::shared_ptr<arrow::RecordBatch> batch;
+      ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+      if (!batch) break;
+      out.push_back(std::move(batch));
+    }
+    return out;
+  }
+
+  std::shared_ptr<arrow::RecordBatch> Rewrap(const std::shared_ptr<arrow::RecordBatch>& b) const {
+    return arrow::RecordBatch::Make(schema_, b->num_rows(), b->columns());
+  }
+
+  // The serial reader's error for this input (it reads up to the failing row); `st` when
+  // the serial reader does not fail.
+  arrow::Status Fail(arrow::Status st) {
+    for (auto& f : inflight_) f.wait();
+    inflight_.clear();
+    ready_.clear();
+    first_.reset();
+    if (serial_) {
+      auto serial = serial_();
+      if (!serial.ok()) {
+        st = serial.status();
+      } else {
+        while (true) {
+          std::shared_ptr<arrow::RecordBatch> batch;
+          auto s = (*serial)->ReadNext(&batch);
+          if (!s.ok()) {
+            st = s;
+            break;
+          }
+          if (!batch) break;
+        }
+      }
+    }
+    failed_ = st;
+    return st;
+  }
+
+  std::shared_ptr<arrow::io::InputStream> stream_;
+  int32_t block_bytes_ = 0;
+  OpenSerial serial_;
+  size_t window_ = 2;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::shared_ptr<arrow::RecordBatchReader> first_;
+  arrow::csv::ReadOptions read_;
+  arrow::csv::ParseOptions parse_;
+  arrow::csv::ConvertOptions convert_;
+  std::shared_ptr<arrow::Buffer> pending_;  // the read after the one being cut
+  std::shared_ptr<arrow::Buffer> carry_;    // a line begun in the previous read
+  bool eof_ = false;
+  bool done_ = false;
+  arrow::Status read_error_;
+  arrow::Status failed_;
+  std::deque<std::future<arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>>>>
+      inflight_;
+  std::deque<std::shared_ptr<arrow::RecordBatch>> ready_;
+};
+
+// The stored bytes of a text file as a stream: counted into `counter`, decompressed,
+// lines limited to the block size.
+Result<std::shared_ptr<arrow::io::InputStream>> OpenTextStream(
+    const Location& loc, const arrow::fs::FileInfo& info, const ReadFileOptions& options,
+    std::shared_ptr<std::atomic<int64_t>> counter) {
+  auto raw = loc.fs->OpenInputStream(info);
+  if (!raw.ok()) return WithContext(raw.status(), loc.display);
+  std::shared_ptr<arrow::io::InputStream> stream =
+      std::make_shared<CountingInputStream>(*raw, std::move(counter));
+  if (IsGzip(loc.path)) {
+    ML_ASSIGN_OR_RETURN(auto codec, arrow::util::Codec::Create(arrow::Compression::GZIP));
+    auto decompressed =
+        arrow::io::CompressedInputStream::Make(codec.get(), stream, arrow::default_memory_pool());
+    if (!decompressed.ok()) return WithContext(decompressed.status(), loc.display);
+    // The stream borrows the codec; tie their lifetimes together.
+    struct Owned final : arrow::io::InputStream {
+      std::unique_ptr<arrow::util::Codec> codec;
+      std::shared_ptr<arrow::io::InputStream> in;
+      arrow::Status Close() override { return in->Close(); }
+      bool closed() const override { return in->closed(); }
+      arrow::Result<int64_t> Tell() const override { return in->Tell(); }
+      arrow::Result<int64_t> Read(int64_t n, void* out) override { return in->Read(n, out); }
+      arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t n) override { return in->Read(n); }
+    };
+    auto owned = std::make_shared<Owned>();
+    owned->codec = std::move(codec);
+    owned->in = *decompressed;
+    stream = owned;
+  }
+
+  return std::make_shared<LineLimitedInputStream>(stream, options.block_bytes);
+}
+
+// A CSV reader over `stream`: parallel (ParallelCsvReader) when `options.use_threads`, else
+// Arrow's streaming reader.
+// `raw`: Arrow's errors as they are (for ParallelCsvReader's fallback, whose errors are named
+// by NamedReader), else named kCorruption.
+Result<std::shared_ptr<arrow::RecordBatchReader>> OpenCsvReader(
+    std::shared_ptr<arrow::io::InputStream> stream, const Location& loc,
+    const arrow::fs::FileInfo& info, const ReadFileOptions& options, bool raw = false) {
+  auto read = arrow::csv::ReadOptions::Defaults();
+  read.block_size = options.block_bytes;
+  read.use_threads = options.use_threads;
+  auto parse = arrow::csv::ParseOptions::Defaults();
+  parse.delimiter = options.delimiter;
+  parse.newlines_in_values = false;
+  auto convert = arrow::csv::ConvertOptions::Defaults();
+  if (options.text_columns) {
+    ML_ASSIGN_OR_RETURN(auto buffered,
+                        arrow::io::BufferedInputStream::Create(
+                            options.block_bytes, arrow::default_memory_pool(), stream));
+    auto head = buffered->Peek(options.block_bytes);
+    if (!head.ok()) return WithContext(head.status(), loc.display);
+    ML_ASSIGN_OR_RETURN(auto names, CsvHeaderNames(*head, options.delimiter, loc.display));
+    for (const auto& name : names) convert.column_types[name] = arrow::utf8();
+    convert.strings_can_be_null = true;
+    convert.null_values = {""};
+    convert.quoted_strings_can_be_null = false;
+    stream = buffered;
+  }
+  if (options.schema) {
+    for (const auto& f : options.schema->fields()) convert.column_types[f->name()] = f->type();
+  }
+  if (options.use_threads) {
+    ReadFileOptions serial_options = options;
+    serial_options.use_threads = false;
+    auto serial = [loc, info,
+                   serial_options]() -> Result<std::shared_ptr<arrow::RecordBatchReader>> {
+      ML_ASSIGN_OR_RETURN(auto again, OpenTextStream(loc, info, serial_options,
+                                                     std::make_shared<std::atomic<int64_t>>(0)));
+      return OpenCsvReader(std::move(again), loc, info, serial_options, /*raw=*/true);
+    };
+    ML_ASSIGN_OR_RETURN(auto parallel, ParallelCsvReader::Make(std::move(stream), loc.display, read,
+                                                               parse, convert, serial));
+    return parallel;
+  }
+  auto csv = arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), stream, read, parse,
+                                               convert);
+  if (!csv.ok()) {
+    if (raw) return csv.status();
+    return Error(ErrorCode::kCorruption, loc.display + ": " + csv.status().message());
+  }
+  return *csv;
+}
+
 }  // namespace
 
 Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions& options) {
@@ -364,63 +682,10 @@ Result<OpenedInput> OpenBatchReader(std::string_view uri, const ReadFileOptions&
     return opened;
   }
 
-  auto raw = loc.fs->OpenInputStream(*info);
-  if (!raw.ok()) return WithContext(raw.status(), loc.display);
-  std::shared_ptr<arrow::io::InputStream> stream =
-      std::make_shared<CountingInputStream>(*raw, opened.bytes_read);
-  if (IsGzip(loc.path)) {
-    ML_ASSIGN_OR_RETURN(auto codec, arrow::util::Codec::Create(arrow::Compression::GZIP));
-    auto decompressed =
-        arrow::io::CompressedInputStream::Make(codec.get(), stream, arrow::default_memory_pool());
-    if (!decompressed.ok()) return WithContext(decompressed.status(), loc.display);
-    // The stream borrows the codec; tie their lifetimes together.
-    struct Owned final : arrow::io::InputStream {
-      std::unique_ptr<arrow::util::Codec> codec;
-      std::shared_ptr<arrow::io::InputStream> in;
-      arrow::Status Close() override { return in->Close(); }
-      bool closed() const override { return in->closed(); }
-      arrow::Result<int64_t> Tell() const override { return in->Tell(); }
-      arrow::Result<int64_t> Read(int64_t n, void* out) override { return in->Read(n, out); }
-      arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t n) override { return in->Read(n); }
-    };
-    auto owned = std::make_shared<Owned>();
-    owned->codec = std::move(codec);
-    owned->in = *decompressed;
-    stream = owned;
-  }
-
-  stream = std::make_shared<LineLimitedInputStream>(stream, options.block_bytes);
+  ML_ASSIGN_OR_RETURN(auto stream, OpenTextStream(loc, *info, options, opened.bytes_read));
   std::shared_ptr<arrow::RecordBatchReader> reader;
   if (format == FileFormat::kCsv) {
-    auto read = arrow::csv::ReadOptions::Defaults();
-    read.block_size = options.block_bytes;
-    read.use_threads = options.use_threads;
-    auto parse = arrow::csv::ParseOptions::Defaults();
-    parse.delimiter = options.delimiter;
-    parse.newlines_in_values = false;
-    auto convert = arrow::csv::ConvertOptions::Defaults();
-    if (options.text_columns) {
-      ML_ASSIGN_OR_RETURN(auto buffered,
-                          arrow::io::BufferedInputStream::Create(
-                              options.block_bytes, arrow::default_memory_pool(), stream));
-      auto head = buffered->Peek(options.block_bytes);
-      if (!head.ok()) return WithContext(head.status(), loc.display);
-      ML_ASSIGN_OR_RETURN(auto names, CsvHeaderNames(*head, options.delimiter, loc.display));
-      for (const auto& name : names) convert.column_types[name] = arrow::utf8();
-      convert.strings_can_be_null = true;
-      convert.null_values = {""};
-      convert.quoted_strings_can_be_null = false;
-      stream = buffered;
-    }
-    if (options.schema) {
-      for (const auto& f : options.schema->fields()) convert.column_types[f->name()] = f->type();
-    }
-    auto csv = arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), stream, read,
-                                                 parse, convert);
-    if (!csv.ok()) {
-      return Error(ErrorCode::kCorruption, loc.display + ": " + csv.status().message());
-    }
-    reader = *csv;
+    ML_ASSIGN_OR_RETURN(reader, OpenCsvReader(std::move(stream), loc, *info, options));
   } else {
     auto read = arrow::json::ReadOptions::Defaults();
     read.block_size = options.block_bytes;

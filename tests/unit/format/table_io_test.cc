@@ -187,6 +187,119 @@ TEST_F(TableIoTest, MissingAndMalformedInputs) {
   EXPECT_EQ(CodeOf(unknown.status()), ErrorCode::kNotFound);
 }
 
+// Parallel CSV parsing (use_threads) gives the serial reader's batches, boundaries and errors.
+std::vector<std::shared_ptr<arrow::RecordBatch>> ReadBatches(const std::string& path,
+                                                             ReadFileOptions o,
+                                                             arrow::Status* error) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> out;
+  auto in = OpenBatchReader(path, o);
+  if (!in.ok()) {
+    *error = in.status();
+    return out;
+  }
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> b;
+    *error = in->reader->ReadNext(&b);
+    if (!error->ok() || !b) break;
+    out.push_back(b);
+  }
+  return out;
+}
+
+void ExpectSameAsSerial(const std::string& path, ReadFileOptions o, size_t min_batches) {
+  for (bool text : {false, true}) {
+    o.text_columns = text;
+    o.use_threads = false;
+    arrow::Status serial_error, parallel_error;
+    auto serial = ReadBatches(path, o, &serial_error);
+    o.use_threads = true;
+    auto parallel = ReadBatches(path, o, &parallel_error);
+    EXPECT_EQ(parallel_error.ToString(), serial_error.ToString()) << path;
+    // After an error the batches before it may differ in number (the serial reader reads
+    // ahead); each one returned is the serial reader's.
+    if (serial_error.ok()) {
+      ASSERT_EQ(parallel.size(), serial.size()) << path;
+      EXPECT_GE(parallel.size(), min_batches) << path;
+    }
+    for (size_t i = 0; i < std::min(serial.size(), parallel.size()); ++i) {
+      EXPECT_TRUE(parallel[i]->Equals(*serial[i], /*check_metadata=*/true))
+          << path << " batch " << i << "\n"
+          << parallel[i]->ToString() << "\n"
+          << serial[i]->ToString();
+    }
+  }
+}
+
+TEST_F(TableIoTest, ParallelCsvMatchesSerialReader) {
+  ReadFileOptions o;
+  o.block_bytes = 4096;
+  for (const std::string eol : {"\n", "\r\n"}) {
+    const std::string name = eol == "\n" ? "lf.csv" : "crlf.csv";
+    {
+      std::ofstream csv(Path(name), std::ios::binary);
+      csv << "\"ts\",symbol,price,size,note" << eol;
+      for (int i = 0; i < 5000; ++i) {
+        csv << "2024-03-04 14:30:" << (i % 60 < 10 ? "0" : "") << i % 60 << "." << 100000 + i
+            << "Z,\"S" << i % 7 << "\"," << i << ".25," << i * 3 << ","
+            << (i % 5 == 0 ? "" : (i % 5 == 1 ? "\"a, \"\"q\"\"\"" : "x")) << eol;
+        if (i % 997 == 0) csv << eol;  // empty lines are skipped
+      }
+      csv << "2024-03-05 00:00:00Z,LAST,1.5,2,end";  // no line end at the end
+    }
+    ExpectSameAsSerial(Path(name), o, 20);
+  }
+  {
+    std::ofstream csv(Path("small.csv"));
+    csv << "a,b\n1,2\n";
+  }
+  ExpectSameAsSerial(Path("small.csv"), o, 1);
+  {
+    std::ofstream csv(Path("header_only.csv"));
+    csv << "a,b\n";
+  }
+  ExpectSameAsSerial(Path("header_only.csv"), o, 0);
+  { std::ofstream csv(Path("empty.csv")); }
+  ExpectSameAsSerial(Path("empty.csv"), o, 0);
+}
+
+TEST_F(TableIoTest, ParallelCsvErrorsAreTheSerialReadersErrors) {
+  ReadFileOptions o;
+  o.block_bytes = 4096;
+  // A row with too few columns and a value that does not fit the inferred type, both blocks
+  // after the first: the messages (with row numbers) are the serial reader's.
+  {
+    std::ofstream csv(Path("columns.csv"));
+    csv << "a,b,c\n";
+    for (int i = 0; i < 3000; ++i) csv << i << "," << i << "," << i << "\n";
+    csv << "1,2\n";
+    for (int i = 0; i < 3000; ++i) csv << i << "," << i << "," << i << "\n";
+  }
+  {
+    std::ofstream csv(Path("types.csv"));
+    csv << "a,b\n";
+    for (int i = 0; i < 3000; ++i) csv << i << "," << i << ".5\n";
+    csv << "7,not-a-number\n";
+  }
+  {
+    std::ofstream csv(Path("long_line.csv"));
+    csv << "a,b\n";
+    for (int i = 0; i < 3000; ++i) csv << i << "," << i << "\n";
+    csv << "1," << std::string(5000, 'x') << "\n";
+  }
+  for (const char* name : {"columns.csv", "types.csv", "long_line.csv"}) {
+    for (bool text : {false, true}) {
+      o.text_columns = text;
+      o.use_threads = true;
+      arrow::Status error;
+      auto batches = ReadBatches(Path(name), o, &error);
+      if (std::string(name) != "types.csv" || !text) {
+        EXPECT_FALSE(error.ok()) << name;
+      }
+    }
+    ExpectSameAsSerial(Path(name), o, 1);
+  }
+}
+
 TEST_F(TableIoTest, SortTableSortsByValuesOfDictionaries) {
   auto table = testing::RandomTable(3000, 8, 0)->CombineChunks().ValueOrDie();
   auto sorted = SortTable(table, {"symbol", "ts"}).ValueOrDie();
