@@ -521,10 +521,10 @@ class ParallelCsvReader final : public arrow::RecordBatchReader {
     ready_.clear();
     first_.reset();
     if (serial_) {
+      // When the input cannot be opened again (gone, or a stream), `st` is kept: the block's
+      // error without the serial reader's row number beats an unrelated open error.
       auto serial = serial_();
-      if (!serial.ok()) {
-        st = serial.status();
-      } else {
+      if (serial.ok()) {
         while (true) {
           std::shared_ptr<arrow::RecordBatch> batch;
           auto s = (*serial)->ReadNext(&batch);
