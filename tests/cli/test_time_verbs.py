@@ -91,6 +91,12 @@ def run_to_parquet(bin_path, tmp: Path, *args) -> pa.Table:
     return pq.read_table(out)
 
 
+def last_commit(lake: Path, dataset: str) -> dict:
+    """The newest log entry of `dataset`."""
+    logs = sorted((lake / "_marketlake" / dataset / "_log").glob("*.json"))
+    return json.loads(logs[-1].read_text())
+
+
 def rows(table: pa.Table, cols) -> list:
     out = []
     for c in cols:
@@ -273,8 +279,7 @@ def test_write_replaces_after_late_ticks(marketlake_bin, tmp_path):
     assert written.num_rows == scratch.num_rows
     assert_same(written, scratch, BAR_EXACT + ["vwap", "notional"])
     # The log says what replaced what, from which source version.
-    logs = sorted((lake / "_marketlake/bars_1m/_log").glob("*.json"))
-    last = json.loads(logs[-1].read_text())
+    last = last_commit(lake, "bars_1m")
     assert last["operation"] == "replace"
     assert last["parameters"]["interval"] == "1m"
     assert last["parameters"]["source_version"] == "2"
@@ -338,8 +343,7 @@ def test_sample_quotes_write_twice_equals_streamed(marketlake_bin, tmp_path):
                               "--interval", "1s", "--keep", "tightest")
     cols = ["symbol", "ts", "quote_ts", "bid", "ask", "quote_count"]
     assert_same(written, streamed, cols, ["twa_spread", "twa_mid"])
-    logs = sorted((lake / "_marketlake/quotes_1s/_log").glob("*.json"))
-    last = json.loads(logs[-1].read_text())
+    last = last_commit(lake, "quotes_1s")
     assert last["operation"] == "replace"
     assert last["parameters"]["keep"] == "tightest"
     assert last["parameters"]["from_dataset"] == "quotes"

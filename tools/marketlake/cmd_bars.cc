@@ -197,7 +197,8 @@ Status Write(const Options& o, Lake& lake, Dataset* source, const Selection& sel
     rows_read += rows;
     ML_ASSIGN_OR_RETURN(auto r, target->ReplacePartitions({part.values}, batches, append));
     bars_written += bars;
-    report.push_back({{"partition", TimeSlotText(part)},
+    ML_ASSIGN_OR_RETURN(std::string dir, PartitionDir(part.values));
+    report.push_back({{"partition", dir},
                       {"source_rows", rows},
                       {"bars", bars},
                       {"version", r.version},

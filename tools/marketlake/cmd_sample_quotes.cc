@@ -131,7 +131,8 @@ Status Run(const Options& o) {
     total_rows += rows;
     total_out += out_rows;
     ML_ASSIGN_OR_RETURN(auto result, target->ReplacePartitions({part.values}, batches, append));
-    report.push_back({{"partition", TimeSlotText(part)},
+    ML_ASSIGN_OR_RETURN(std::string dir, PartitionDir(part.values));
+    report.push_back({{"partition", dir},
                       {"source_rows", rows},
                       {"rows", out_rows},
                       {"version", result.version},

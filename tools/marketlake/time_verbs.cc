@@ -33,12 +33,6 @@ std::string LastSymbol(const arrow::RecordBatch& b) {
   return std::string(static_cast<const arrow::StringArray&>(*col).GetView(last));
 }
 
-std::string TimeSlotText(const TimeSlot& slot) {
-  std::string out;
-  for (const auto& [k, v] : slot.values) out += (out.empty() ? "" : "/") + k + "=" + v;
-  return out;
-}
-
 Status CheckParameters(Dataset& target, const std::map<std::string, std::string>& params,
                        const std::vector<std::string>& keys) {
   ML_ASSIGN_OR_RETURN(auto history, target.History());

@@ -27,9 +27,6 @@ int64_t CeilTo(int64_t a, int64_t step);
 // The symbol of the last row (utf8, large_utf8 or dictionary column "symbol").
 std::string LastSymbol(const arrow::RecordBatch& batch);
 
-// "year=2024/month=03" for a time partition's values.
-std::string TimeSlotText(const TimeSlot& slot);
-
 // kInvalidArgument when an earlier commit of `target` recorded one of `keys` with another
 // value than `params` has (bars of another interval or session must go to another dataset).
 Status CheckParameters(Dataset& target, const std::map<std::string, std::string>& params,
