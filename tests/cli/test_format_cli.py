@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
-import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,24 +18,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from cli_util import ok, run
+
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 NY = ZoneInfo("America/New_York")
 FORMAT_COMMANDS = ["generate", "convert", "cat", "inspect", "describe"]
-
-
-def run(bin_path, *args, cwd=None, timeout=300):
-    p = subprocess.run([str(bin_path), *map(str, args)], capture_output=True, cwd=cwd,
-                       timeout=timeout)
-    # Never a crash: a signal shows as a negative return code (or 128+N from a shell).
-    assert p.returncode >= 0, f"killed by signal {-p.returncode}: {args}"
-    assert p.returncode not in (134, 139), f"crashed: {args}: {p.stderr!r}"
-    return p
-
-
-def ok(bin_path, *args, **kw):
-    p = run(bin_path, "-q", *args, **kw)
-    assert p.returncode == 0, f"{args}: rc={p.returncode} {p.stderr.decode(errors='replace')}"
-    return p
 
 
 def assert_error(p, rc, *needles):
@@ -86,6 +73,23 @@ def test_version(marketlake_bin):
     assert p.returncode == 0
     assert re.fullmatch(r"marketlake \d+\.\d+\.\d+ \(Arrow C\+\+ 26\.\d+\.\d+\)\n",
                         p.stdout.decode()), p.stdout
+
+
+def test_memory_pool_jemalloc_unless_user_chooses(marketlake_bin, tmp_path):
+    # marketlake picks jemalloc (faster than the wheel's mimalloc default on large imports);
+    # an ARROW_DEFAULT_MEMORY_POOL set by the user is kept. -v reports the pool and its peak.
+    src = tmp_path / "t.csv"
+    ok(marketlake_bin, "generate", "trades", "--symbols", "3", "--days", "1", "--rows", "2000",
+       "--out", src)
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    for chosen, want in ((None, "jemalloc"), ("system", "system")):
+        e = dict(env, **({"ARROW_DEFAULT_MEMORY_POOL": chosen} if chosen else {}))
+        p = run(marketlake_bin, "-v", "convert", src, tmp_path / f"{want}.parquet", env=e)
+        assert p.returncode == 0, p.stderr
+        m = re.search(r"marketlake: memory pool: (\w+), peak (\d+) bytes\n", p.stderr.decode())
+        assert m, p.stderr
+        assert m.group(1) == want
+        assert int(m.group(2)) > 0
 
 
 # ------------------------------------------------------------------ exit codes and messages

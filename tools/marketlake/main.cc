@@ -1,4 +1,5 @@
 // marketlake: the command-line tool. Each verb is a cmd_<verb>.cc; see command.h.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <arrow/memory_pool.h>
 #include <fmt/core.h>
 
 #include "command.h"
@@ -45,6 +47,11 @@ std::string OneLine(std::string_view text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Arrow's default allocator in the wheel's build is mimalloc, which hands freed pages back
+  // to the kernel eagerly: on a 10M-row import that was 3-4 s of page faults and madvise
+  // against about 2 s with jemalloc (bench/README.md, "Allocator"). Read by Arrow when the
+  // default pool is first used; a user's own ARROW_DEFAULT_MEMORY_POOL wins.
+  setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc", /*overwrite=*/0);
   using marketlake::cli::Registry;
   CLI::App app{"marketlake: keep market data as partitioned, versioned Parquet.", "marketlake"};
   app.require_subcommand(1);
@@ -96,6 +103,9 @@ int main(int argc, char** argv) {
     }
   }
   if (marketlake::cli::Globals().verbose) {
+    arrow::MemoryPool* pool = arrow::default_memory_pool();
+    fmt::print(stderr, "marketlake: memory pool: {}, peak {} bytes\n", pool->backend_name(),
+               pool->max_memory());
     // Per-store counters (request_metrics.h): marketlake's own S3 client (SSE/storage-class
     // writes, conditional writes, cp uploads) and the data path through Arrow's S3/GCS
     // filesystems (ranged reads, listings, HEADs, Arrow's writer). Numbers and store labels
