@@ -19,7 +19,8 @@
 // greater than what is being emitted is not yet open).
 //
 // Thread safety: a reader is used by one thread at a time (with `prefetch`, its own worker
-// thread reads ahead; stats() then count what Next() has returned so far).
+// thread reads ahead; stats() then count what Next() has returned so far; with
+// `decode_threads`, files are decoded on a pool the reader owns and joins).
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -59,6 +60,13 @@ struct LakeReadOptions {
   // file's) as its own batch, a slice of the file's batch, instead of copying runs together
   // into batches of batch_size rows. Same rows in the same order; batches may be smaller.
   bool coalesce = true;
+  // > 0: decode on this many background threads: each open file's next batch is loaded
+  // while the merge works on its current one, and when the merge opens a file the next
+  // `decode_threads` files it will need are opened too (so files decode in parallel). Same
+  // batches, same order, same errors (a file's error is reported when the merge reaches it,
+  // as without). Memory: one more batch per open file and up to `decode_threads` files opened
+  // early. 0: every file is read on the thread that merges.
+  int decode_threads = 0;
 };
 
 struct LakeReadStats {

@@ -7,8 +7,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <future>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -122,35 +125,114 @@ void AddScanStats(const ScanStats& s, ScanStats* t) {
   t->rows_matched += s.rows_matched;
 }
 
-// One data file's stream of rows in the working schema, sorted by (symbol, ts).
-struct Cursor {
-  size_t order = 0;  // tie-breaker: position in (added_in_version, path) order
+// A few threads that decode files ahead (LakeReadOptions::decode_threads). Tasks still queued
+// when the pool is destroyed are dropped unrun (their futures then hold broken_promise, which
+// no one waits for any more); running ones finish before the threads are joined.
+class TaskPool {
+ public:
+  explicit TaskPool(int threads) {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~TaskPool() {
+    std::deque<std::function<void()>> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      dropped.swap(queue_);
+    }
+    changed_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  TaskPool(const TaskPool&) = delete;
+  TaskPool& operator=(const TaskPool&) = delete;
+
+  template <typename F>
+  auto Submit(F f) -> std::future<decltype(f())> {
+    auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
+    auto future = task->get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back([task] { (*task)(); });
+    }
+    changed_.notify_one();
+    return future;
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// One data file's scanner and what is needed to load its batches in order. Loads of one file
+// run one at a time (on the reading thread or, with decode_threads, on the pool).
+struct FileSource {
   std::string name;
   std::unique_ptr<ParquetScanner> scanner;
   bool post_filter = false;  // the user's predicate could not be pushed into the scanner
   std::shared_ptr<arrow::Schema> file_schema;  // what the scanner returns
-  std::shared_ptr<arrow::RecordBatch> batch;   // working schema
-  int64_t pos = 0;
-  std::shared_ptr<arrow::StringArray> sym;  // null when the dataset has no symbol column
-  std::shared_ptr<arrow::Int64Array> ts;    // null when it has no ts column
-  bool has_last = false;                    // the previous batch's last key, to check the order
+  bool has_last = false;  // the last key of the previous batch loaded, to check the order
   std::string last_sym;
   Key last;
+  std::atomic<bool> cancelled{false};  // the file is closed: a queued load need not read
+};
+
+// One loaded batch of a file in the working schema, with its key columns.
+struct Loaded {
+  std::shared_ptr<arrow::RecordBatch> batch;  // null at the end of the file
+  std::shared_ptr<arrow::StringArray> sym;    // null when the dataset has no symbol column
+  std::shared_ptr<arrow::Int64Array> ts;      // null when it has no ts column
+  ScanStats scan;                             // the scanner's counts once it was loaded
+};
+
+// One data file's stream of rows in the working schema, sorted by (symbol, ts).
+struct Cursor {
+  Cursor() = default;
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  // A load still running reads `source`: cancel it and wait before the source goes.
+  ~Cursor() {
+    if (source) source->cancelled = true;
+    if (ahead.valid()) ahead.wait();
+  }
+
+  size_t order = 0;  // tie-breaker: position in (added_in_version, path) order
+  std::unique_ptr<FileSource> source;
+  Loaded cur;
+  int64_t pos = 0;
+  ScanStats scan;                     // as of the batch being merged
+  std::future<Result<Loaded>> ahead;  // the next batch, loading on the pool
 
   Key KeyAt(int64_t i) const {
     Key k;
-    if (sym) {
-      k.sym_null = sym->IsNull(i);
-      if (!k.sym_null) k.sym = sym->GetView(i);
+    if (cur.sym) {
+      k.sym_null = cur.sym->IsNull(i);
+      if (!k.sym_null) k.sym = cur.sym->GetView(i);
     }
-    if (ts) {
-      k.ts_null = ts->IsNull(i);
-      if (!k.ts_null) k.ts = ts->Value(i);
+    if (cur.ts) {
+      k.ts_null = cur.ts->IsNull(i);
+      if (!k.ts_null) k.ts = cur.ts->Value(i);
     }
     return k;
   }
   Key Head() const { return KeyAt(pos); }
-  int64_t rows() const { return batch ? batch->num_rows() : 0; }
+  int64_t rows() const { return cur.batch ? cur.batch->num_rows() : 0; }
 };
 
 class LakeReaderImpl : public LakeReader {
@@ -328,6 +410,10 @@ class LakeReaderImpl : public LakeReader {
       return std::tie(a.lb_sym, a.lb.ts, a.order) < std::tie(b.lb_sym, b.lb.ts, b.order);
     });
     for (auto& p : pending_) p.lb.sym = p.lb_sym;
+    opening_.resize(pending_.size());
+    if (options_.decode_threads > 0 && !pending_.empty()) {
+      pool_ = std::make_unique<TaskPool>(options_.decode_threads);
+    }
     return Status::OK();
   }
 
@@ -431,7 +517,7 @@ class LakeReaderImpl : public LakeReader {
           const Cursor* top = heap_.front();
           if (!KeyOrderLess(p.lb, p.order, top->Head(), top->order)) break;
         }
-        ML_RETURN_NOT_OK(OpenFile(p));
+        ML_RETURN_NOT_OK(OpenFile(next_pending_));
         ++next_pending_;
       }
       if (heap_.empty()) break;
@@ -471,7 +557,7 @@ class LakeReaderImpl : public LakeReader {
         end = lo;
       }
       int64_t n = std::min(end - top->pos, want - rows);
-      pieces.push_back(top->batch->Slice(top->pos, n));
+      pieces.push_back(top->cur.batch->Slice(top->pos, n));
       rows += n;
       top->pos += n;
       if (top->pos >= top->rows()) {
@@ -506,11 +592,43 @@ class LakeReaderImpl : public LakeReader {
     return out;
   }
 
-  Status OpenFile(const Pending& p) {
+  // Opens pending_[i] and loads its first batch. With decode_threads, the next files in the
+  // merge's order are opened on the pool meanwhile, and this one may already be.
+  Status OpenFile(size_t i) {
+    if (pool_) {
+      const size_t until =
+          std::min(pending_.size(), i + 1 + static_cast<size_t>(options_.decode_threads));
+      for (; next_launch_ < until; ++next_launch_) {
+        const Pending* p = &pending_[next_launch_];
+        opening_[next_launch_] = pool_->Submit([this, p] { return OpenCursor(*p); });
+      }
+    }
+    Result<std::unique_ptr<Cursor>> opened =
+        opening_[i].valid() ? opening_[i].get() : OpenCursor(pending_[i]);
+    ML_RETURN_NOT_OK(opened.status());
+    std::unique_ptr<Cursor> cursor = std::move(opened).ValueUnsafe();
+    ++stats_.files_read;
+    Cursor* c = cursor.get();
+    open_.push_back(std::move(cursor));
+    if (!c->cur.batch) {
+      CloseCursor(c);
+      return Status::OK();
+    }
+    LoadAhead(c);
+    heap_.push_back(c);
+    std::push_heap(heap_.begin(), heap_.end(), HeapGreater());
+    return Status::OK();
+  }
+
+  // A cursor over the file of `p` with its first batch loaded (none when nothing matches).
+  // Touches no state of the reader but what Init() set, so it may run on the pool.
+  Result<std::unique_ptr<Cursor>> OpenCursor(const Pending& p) const {
     auto cursor = std::make_unique<Cursor>();
     cursor->order = p.order;
+    cursor->source = std::make_unique<FileSource>();
+    FileSource* src = cursor->source.get();
     Location loc = root_.Child(p.file.path);
-    cursor->name = loc.display;
+    src->name = loc.display;
     ML_ASSIGN_OR_RETURN(auto in, OpenInputFile(loc));
     ScanOptions scan;
     // Output batches are cut from these; small output batches need not mean small reads.
@@ -535,31 +653,23 @@ class LakeReaderImpl : public LakeReader {
       }
       if (!all_there) {
         scan.where = selection_where_;
-        cursor->post_filter = true;
+        src->post_filter = true;
       }
       ML_ASSIGN_OR_RETURN(in, OpenInputFile(loc));
       scanner = ParquetScanner::Open(in, loc.display, scan);
     }
     ML_RETURN_NOT_OK(scanner.status());
-    cursor->scanner = std::move(*scanner);
-    cursor->file_schema = cursor->scanner->schema();
-    ML_RETURN_NOT_OK(CheckUnifiable(*cursor));
-    ++stats_.files_read;
-    Cursor* c = cursor.get();
-    open_.push_back(std::move(cursor));
-    ML_ASSIGN_OR_RETURN(bool any, Advance(c));
-    if (!any) {
-      CloseCursor(c);
-      return Status::OK();
-    }
-    heap_.push_back(c);
-    std::push_heap(heap_.begin(), heap_.end(), HeapGreater());
-    return Status::OK();
+    src->scanner = std::move(*scanner);
+    src->file_schema = src->scanner->schema();
+    ML_RETURN_NOT_OK(CheckUnifiable(*src));
+    ML_ASSIGN_OR_RETURN(cursor->cur, Load(src));
+    cursor->scan = cursor->cur.scan;
+    return cursor;
   }
 
   // kSchemaMismatch unless every column the file has can be read as the working type.
-  Status CheckUnifiable(const Cursor& c) const {
-    for (const auto& f : c.file_schema->fields()) {
+  Status CheckUnifiable(const FileSource& src) const {
+    for (const auto& f : src.file_schema->fields()) {
       auto target = working_->GetFieldByName(f->name());
       if (!target) continue;
       auto have = Decoded(f->type());
@@ -571,68 +681,101 @@ class LakeReaderImpl : public LakeReader {
         return Error(ErrorCode::kSchemaMismatch,
                      fmt::format("{}: column '{}' is {}, which cannot be read as the dataset's "
                                  "{}: {}",
-                                 c.name, f->name(), f->type()->ToString(),
+                                 src.name, f->name(), f->type()->ToString(),
                                  target->type()->ToString(), report.status().message()));
       }
     }
     return Status::OK();
   }
 
-  // Loads the cursor's next non-empty batch. False at the end of the file.
+  // With decode_threads, starts loading the cursor's next batch on the pool.
+  void LoadAhead(Cursor* c) {
+    if (!pool_) return;
+    FileSource* src = c->source.get();
+    c->ahead = pool_->Submit([this, src] { return Load(src); });
+  }
+
+  // Moves the cursor to its file's next non-empty batch. False at the end of the file.
   Result<bool> Advance(Cursor* c) {
-    if (c->batch && c->rows() > 0) {
-      c->last = c->KeyAt(c->rows() - 1);
-      c->last_sym = std::string(c->last.sym);
-      c->last.sym = c->last_sym;
-      c->has_last = true;
-    }
+    Result<Loaded> next = c->ahead.valid() ? c->ahead.get() : Load(c->source.get());
+    c->cur = Loaded{};
+    c->pos = 0;
+    ML_RETURN_NOT_OK(next.status());
+    c->cur = std::move(next).ValueUnsafe();
+    c->scan = c->cur.scan;
+    if (!c->cur.batch) return false;
+    LoadAhead(c);
+    return true;
+  }
+
+  // The file's next non-empty batch (batch null at its end), checked to follow the previous
+  // one in (symbol, ts) order.
+  Result<Loaded> Load(FileSource* src) const {
+    Loaded out;
+    if (src->cancelled) return out;
     while (true) {
-      c->batch.reset();
-      c->sym.reset();
-      c->ts.reset();
-      c->pos = 0;
-      ML_ASSIGN_OR_RETURN(auto raw, c->scanner->Next());
-      if (!raw) return false;
-      ML_ASSIGN_OR_RETURN(auto batch, ToWorking(*c, raw));
+      ML_ASSIGN_OR_RETURN(auto raw, src->scanner->Next());
+      if (!raw) break;
+      ML_ASSIGN_OR_RETURN(auto batch, ToWorking(*src, raw));
       if (batch->num_rows() == 0) continue;
-      c->batch = batch;
-      ML_RETURN_NOT_OK(SetKeys(c));
-      ML_ASSIGN_OR_RETURN(bool sorted, CheckSorted(*c));
-      if (!sorted) {
-        if (c->has_last) {
+      out.batch = batch;
+      ML_RETURN_NOT_OK(SetKeys(*src, &out));
+      if (!CheckSorted(*src, out)) {
+        if (src->has_last) {
           return Error(ErrorCode::kCorruption,
                        fmt::format("{}: rows are not sorted by (symbol, ts); the lake reader "
                                    "needs sorted files (rewrite them with compact)",
-                                   c->name));
+                                   src->name));
         }
-        ML_RETURN_NOT_OK(ReadWholeSorted(c));
+        ML_RETURN_NOT_OK(ReadWholeSorted(src, &out));
       }
-      return true;
+      const Key last = KeyAt(out, out.batch->num_rows() - 1);
+      src->last_sym = std::string(last.sym);
+      src->last = last;
+      src->last.sym = src->last_sym;
+      src->has_last = true;
+      break;
     }
+    out.scan = src->scanner->stats();
+    return out;
+  }
+
+  static Key KeyAt(const Loaded& l, int64_t i) {
+    Key k;
+    if (l.sym) {
+      k.sym_null = l.sym->IsNull(i);
+      if (!k.sym_null) k.sym = l.sym->GetView(i);
+    }
+    if (l.ts) {
+      k.ts_null = l.ts->IsNull(i);
+      if (!k.ts_null) k.ts = l.ts->Value(i);
+    }
+    return k;
   }
 
   // A file found unsorted in its first batch is read whole and sorted.
-  Status ReadWholeSorted(Cursor* c) {
-    std::vector<std::shared_ptr<arrow::RecordBatch>> all{c->batch};
+  Status ReadWholeSorted(FileSource* src, Loaded* l) const {
+    std::vector<std::shared_ptr<arrow::RecordBatch>> all{l->batch};
     while (true) {
-      ML_ASSIGN_OR_RETURN(auto raw, c->scanner->Next());
+      ML_ASSIGN_OR_RETURN(auto raw, src->scanner->Next());
       if (!raw) break;
-      ML_ASSIGN_OR_RETURN(auto batch, ToWorking(*c, raw));
+      ML_ASSIGN_OR_RETURN(auto batch, ToWorking(*src, raw));
       all.push_back(batch);
     }
     ML_ASSIGN_OR_RETURN(auto whole, arrow::ConcatenateRecordBatches(all));
-    ML_ASSIGN_OR_RETURN(c->batch, SortBySymbolTs(whole));
-    return SetKeys(c);
+    ML_ASSIGN_OR_RETURN(l->batch, SortBySymbolTs(whole));
+    return SetKeys(*src, l);
   }
 
-  Result<bool> CheckSorted(const Cursor& c) const {
-    if (c.has_last && CompareKeys(c.last, c.KeyAt(0)) > 0) return false;
-    if (c.sym && c.ts && c.sym->null_count() == 0 && c.ts->null_count() == 0) {
+  static bool CheckSorted(const FileSource& src, const Loaded& l) {
+    const int64_t rows = l.batch->num_rows();
+    if (src.has_last && CompareKeys(src.last, KeyAt(l, 0)) > 0) return false;
+    if (l.sym && l.ts && l.sym->null_count() == 0 && l.ts->null_count() == 0) {
       // No nulls (the usual case): compare the raw values, ts only within a symbol's run.
-      const int64_t* ts = c.ts->raw_values();
-      std::string_view prev = c.sym->GetView(0);
-      for (int64_t i = 1; i < c.rows(); ++i) {
-        const std::string_view cur = c.sym->GetView(i);
+      const int64_t* ts = l.ts->raw_values();
+      std::string_view prev = l.sym->GetView(0);
+      for (int64_t i = 1; i < rows; ++i) {
+        const std::string_view cur = l.sym->GetView(i);
         if (cur == prev) {
           if (ts[i - 1] > ts[i]) return false;
         } else if (cur < prev) {
@@ -642,22 +785,24 @@ class LakeReaderImpl : public LakeReader {
       }
       return true;
     }
-    for (int64_t i = 1; i < c.rows(); ++i) {
-      if (CompareKeys(c.KeyAt(i - 1), c.KeyAt(i)) > 0) return false;
+    for (int64_t i = 1; i < rows; ++i) {
+      if (CompareKeys(KeyAt(l, i - 1), KeyAt(l, i)) > 0) return false;
     }
     return true;
   }
 
-  Status SetKeys(Cursor* c) const {
+  Status SetKeys(const FileSource& src, Loaded* l) const {
+    l->sym.reset();
+    l->ts.reset();
     if (sym_index_ >= 0) {
-      auto col = c->batch->column(sym_index_);
+      auto col = l->batch->column(sym_index_);
       if (col->type_id() != arrow::Type::STRING) {
         ML_ASSIGN_OR_RETURN(col, cp::Cast(*col, arrow::utf8()));
       }
-      c->sym = std::static_pointer_cast<arrow::StringArray>(col);
+      l->sym = std::static_pointer_cast<arrow::StringArray>(col);
     }
     if (ts_index_ >= 0) {
-      auto col = c->batch->column(ts_index_);
+      auto col = l->batch->column(ts_index_);
       switch (col->type_id()) {
         case arrow::Type::TIMESTAMP:
         case arrow::Type::INT64:
@@ -666,16 +811,16 @@ class LakeReaderImpl : public LakeReader {
         case arrow::Type::DURATION: {
           auto data = col->data()->Copy();
           data->type = arrow::int64();
-          c->ts = std::static_pointer_cast<arrow::Int64Array>(arrow::MakeArray(data));
+          l->ts = std::static_pointer_cast<arrow::Int64Array>(arrow::MakeArray(data));
           break;
         }
         default: {
           auto cast = cp::Cast(*col, arrow::int64());
           if (!cast.ok()) {
             return Error(ErrorCode::kDataType, fmt::format("{}: cannot order by ts of type {}",
-                                                           c->name, col->type()->ToString()));
+                                                           src.name, col->type()->ToString()));
           }
-          c->ts = std::static_pointer_cast<arrow::Int64Array>(*cast);
+          l->ts = std::static_pointer_cast<arrow::Int64Array>(*cast);
         }
       }
     }
@@ -684,9 +829,9 @@ class LakeReaderImpl : public LakeReader {
 
   // A scanner batch in the working schema, filtered by what the scanner could not apply.
   Result<std::shared_ptr<arrow::RecordBatch>> ToWorking(
-      const Cursor& c, const std::shared_ptr<arrow::RecordBatch>& raw) const {
-    ML_ASSIGN_OR_RETURN(auto batch, ConformToSchema(raw, working_, c.name));
-    if (c.post_filter && user_filter_bound_) {
+      const FileSource& src, const std::shared_ptr<arrow::RecordBatch>& raw) const {
+    ML_ASSIGN_OR_RETURN(auto batch, ConformToSchema(raw, working_, src.name));
+    if (src.post_filter && user_filter_bound_) {
       ML_ASSIGN_OR_RETURN(auto mask, cp::ExecuteScalarExpression(*user_filter_bound_, *working_,
                                                                  arrow::Datum(batch)));
       ML_ASSIGN_OR_RETURN(auto filtered, cp::Filter(batch, mask));
@@ -710,8 +855,9 @@ class LakeReaderImpl : public LakeReader {
     return batch;
   }
 
+  // Counts the cursor's scan and closes its file (a load still running is cancelled).
   void CloseCursor(Cursor* c) {
-    AddScanStats(c->scanner->stats(), &closed_scan_);
+    AddScanStats(c->scan, &closed_scan_);
     for (auto it = open_.begin(); it != open_.end(); ++it) {
       if (it->get() == c) {
         open_.erase(it);
@@ -722,7 +868,7 @@ class LakeReaderImpl : public LakeReader {
 
   void RefreshStats() {
     ScanStats total = closed_scan_;
-    for (const auto& c : open_) AddScanStats(c->scanner->stats(), &total);
+    for (const auto& c : open_) AddScanStats(c->scan, &total);
     stats_.scan = total;
   }
 
@@ -744,6 +890,8 @@ class LakeReaderImpl : public LakeReader {
   int ts_index_ = -1;
   std::vector<Pending> pending_;  // candidate files by (lower bound, order)
   size_t next_pending_ = 0;
+  std::vector<std::future<Result<std::unique_ptr<Cursor>>>> opening_;  // by pending_ index
+  size_t next_launch_ = 0;  // pending_[next_launch_...] are not being opened on the pool
   std::vector<std::unique_ptr<Cursor>> open_;
   std::vector<Cursor*> heap_;
   Key limit_key_;
@@ -755,6 +903,8 @@ class LakeReaderImpl : public LakeReader {
   bool stop_ = false;
   bool prefetch_done_ = false;
   LakeReadStats delivered_stats_;
+  // Last, so it goes first: its threads are joined before anything their tasks read.
+  std::unique_ptr<TaskPool> pool_;
 };
 
 }  // namespace
