@@ -120,8 +120,9 @@ template <typename Sink>
 Result<int64_t> Aggregate(Dataset* source, LakeReadOptions read, const Plan& plan, Sink sink,
                           Progress* progress, int64_t rows_before) {
   read.columns = plan.columns;
-  read.prefetch = true;   // decode the next batches while this one is aggregated
-  read.coalesce = false;  // the merge's runs as they are, not copied together
+  read.prefetch = true;                   // decode the next batches while this one is aggregated
+  read.coalesce = false;                  // the merge's runs as they are, not copied together
+  read.decode_threads = DecodeThreads();  // files decode in parallel
   ML_ASSIGN_OR_RETURN(auto reader, LakeReader::Open(source, read));
   ML_ASSIGN_OR_RETURN(auto agg, BarAggregator::Make(plan.bars, plan.input));
   int64_t rows = 0;

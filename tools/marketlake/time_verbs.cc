@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <optional>
+#include <thread>
 
 #include "marketlake/timestamp.h"
 
@@ -18,6 +19,11 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 int64_t CeilTo(int64_t a, int64_t step) { return -FloorDiv(-a, step) * step; }
+
+int DecodeThreads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cores, 1u, 4u));
+}
 
 std::string LastSymbol(const arrow::RecordBatch& b) {
   auto col = b.GetColumnByName("symbol");

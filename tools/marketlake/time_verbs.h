@@ -24,6 +24,10 @@ int64_t FloorDiv(int64_t a, int64_t b);
 // The smallest multiple of `step` >= a.
 int64_t CeilTo(int64_t a, int64_t step);
 
+// Threads a time verb's LakeReader decodes files on (LakeReadOptions::decode_threads): the
+// cores, at most 4.
+int DecodeThreads();
+
 // The symbol of the last row (utf8, large_utf8 or dictionary column "symbol").
 std::string LastSymbol(const arrow::RecordBatch& batch);
 
