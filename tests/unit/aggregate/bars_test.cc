@@ -91,6 +91,38 @@ TEST(Bars, SplitIntoBatchesGivesTheSameBars) {
   EXPECT_EQ(Dbls(*bars, "close"), (std::vector<double>{12, 13}));
 }
 
+// Symbols that share prefixes or lengths, alternating, fed whole and as sliced batches (the
+// run detection compares raw bytes at the slice's offsets); times jumping back into an
+// earlier minute (the last bucket is reused only when the row falls in it).
+TEST(Bars, SimilarSymbolsAndTimesJumpingBack) {
+  auto trades = Trades({{"2024-03-11T14:00:10Z", "A", 10, 1},
+                        {"2024-03-11T14:00:20Z", "A", 11, 1},
+                        {"2024-03-11T14:01:05Z", "AA", 12, 1},
+                        {"2024-03-11T14:00:30Z", "AB", 13, 1},
+                        {"2024-03-11T14:00:40Z", "A", 14, 1},
+                        {"2024-03-11T14:01:50Z", "A", 15, 1},
+                        {"2024-03-11T14:00:59.999999999Z", "AA", 16, 1},
+                        {"2024-03-11T14:02:00Z", "B", 17, 1}});
+  for (int64_t chunk : {int64_t{1}, int64_t{3}, int64_t{8}}) {
+    auto agg = BarAggregator::Make(Opt("1m")).ValueOrDie();
+    arrow::TableBatchReader reader(*trades);
+    reader.set_chunksize(chunk);
+    std::shared_ptr<arrow::RecordBatch> batch;
+    while (reader.ReadNext(&batch).ok() && batch) ASSERT_TRUE(agg->Consume(*batch).ok());
+    auto bars = agg->Finish().ValueOrDie();
+    EXPECT_EQ(Strs(*bars, "symbol"), (std::vector<std::string>{"A", "A", "AA", "AA", "AB", "B"}))
+        << chunk;
+    EXPECT_EQ(Ints(*bars, "ts"),
+              (std::vector<int64_t>{T("2024-03-11T14:00:00Z"), T("2024-03-11T14:01:00Z"),
+                                    T("2024-03-11T14:00:00Z"), T("2024-03-11T14:01:00Z"),
+                                    T("2024-03-11T14:00:00Z"), T("2024-03-11T14:02:00Z")}))
+        << chunk;
+    EXPECT_EQ(Ints(*bars, "trade_count"), (std::vector<int64_t>{3, 1, 1, 1, 1, 1})) << chunk;
+    EXPECT_EQ(Dbls(*bars, "open"), (std::vector<double>{10, 15, 16, 12, 13, 17})) << chunk;
+    EXPECT_EQ(Dbls(*bars, "close"), (std::vector<double>{14, 15, 16, 12, 13, 17})) << chunk;
+  }
+}
+
 TEST(Bars, DictionarySymbolsSameAsStrings) {
   auto trades = Trades({{"2024-03-11T14:00:10Z", "B", 10, 1},
                         {"2024-03-11T14:00:11Z", "A", 11, 2},
