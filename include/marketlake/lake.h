@@ -107,6 +107,11 @@ uint64_t SymbolHash(std::string_view symbol);
 // Linear time for input that is in time order or nearly so.
 Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
     const std::shared_ptr<arrow::RecordBatch>& batch);
+// The same over the rows of `chunks` (each of `schema`) taken in order, as one batch: the
+// chunks are not concatenated first, each row is copied once.
+Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
+    const std::shared_ptr<arrow::Schema>& schema,
+    const std::vector<std::shared_ptr<arrow::RecordBatch>>& chunks);
 
 struct PartitionedBatch {
   PartitionValues values;                     // decoded values, in the spec's key order

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -163,26 +164,25 @@ Status FillFileStats(const arrow::RecordBatch& batch, DataFile* f) {
   f->rows = batch.num_rows();
   if (auto ts = batch.GetColumnByName("ts");
       ts && ts->type_id() == arrow::Type::TIMESTAMP && ts->length() > ts->null_count()) {
-    const auto& type = static_cast<const arrow::TimestampType&>(*ts->type());
-    ML_ASSIGN_OR_RETURN(auto ns, arrow::compute::Cast(*ts, arrow::timestamp(arrow::TimeUnit::NANO,
-                                                                            type.timezone())));
-    ML_ASSIGN_OR_RETURN(auto as_int, arrow::compute::Cast(*ns, arrow::int64()));
-    ML_ASSIGN_OR_RETURN(auto mm, arrow::compute::MinMax(as_int));
-    const auto& s = mm.scalar_as<arrow::StructScalar>();
-    f->min_ts = static_cast<const arrow::Int64Scalar&>(*s.value[0]).value;
-    f->max_ts = static_cast<const arrow::Int64Scalar&>(*s.value[1]).value;
+    ML_ASSIGN_OR_RETURN(auto ns, TsNanos(batch));
+    const int64_t* v = ns->data()->GetValues<int64_t>(1);
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int64_t i = 0; i < ns->length(); ++i) {
+      if (ns->IsNull(i)) continue;
+      lo = std::min(lo, v[i]);
+      hi = std::max(hi, v[i]);
+    }
+    f->min_ts = lo;
+    f->max_ts = hi;
   }
-  if (auto sym = batch.GetColumnByName("symbol"); sym) {
-    std::shared_ptr<arrow::Array> col = sym;
-    if (col->type_id() != arrow::Type::STRING) {
-      ML_ASSIGN_OR_RETURN(col, arrow::compute::Cast(*col, arrow::utf8()));
+  if (batch.GetColumnByName("symbol")) {
+    ML_ASSIGN_OR_RETURN(auto strings, SymbolStrings(batch));
+    SymbolIds ids;
+    const bool nulls = strings->null_count() > 0;
+    for (int64_t i = 0; i < strings->length(); ++i) {
+      if (!nulls || strings->IsValid(i)) ids.Intern(strings->GetView(i));
     }
-    ML_ASSIGN_OR_RETURN(auto uniq, arrow::compute::Unique(col));
-    const auto& strings = static_cast<const arrow::StringArray&>(*uniq);
-    std::vector<std::string> all;
-    for (int64_t i = 0; i < strings.length(); ++i) {
-      if (strings.IsValid(i)) all.emplace_back(strings.GetView(i));
-    }
+    std::vector<std::string> all(ids.names().begin(), ids.names().end());
     std::sort(all.begin(), all.end());
     if (!all.empty()) {
       f->min_symbol = all.front();

@@ -1,6 +1,7 @@
 // Internal helpers shared by the lake's .cc files. Not a public header.
 #pragma once
 
+#include <arrow/array.h>
 #include <arrow/record_batch.h>
 
 #include <cstdint>
@@ -28,9 +29,29 @@ const std::string& RangeOf(const std::vector<SymbolRange>& ranges, std::string_v
 std::string BucketValue(uint64_t bucket);
 // kInvalidArgument unless `spec` survives its text form.
 Status ValidateSpec(const PartitionSpec& spec);
-// Stable sort by (symbol, ts), using whichever of the two columns exist.
-Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
-    const std::shared_ptr<arrow::RecordBatch>& batch);
+// sort.cc: the 'ts' column as nanoseconds (kMissingColumn / kDataType when absent or not a
+// timestamp) and the 'symbol' column as utf8 (kMissingColumn when absent).
+Result<std::shared_ptr<arrow::Array>> TsNanos(const arrow::RecordBatch& batch);
+Result<std::shared_ptr<arrow::StringArray>> SymbolStrings(const arrow::RecordBatch& batch);
+
+// Dense ids, in order of first appearance, for the distinct strings of a column with few
+// distinct values (symbols): a flat open-addressing table, so a lookup per row is a hash of a
+// few bytes and one probe. The views are not copied: the strings must outlive the table.
+class SymbolIds {
+ public:
+  // The id of `s`, adding it when new.
+  int32_t Intern(std::string_view s);
+  // The distinct strings; id i is names()[i].
+  const std::vector<std::string_view>& names() const { return names_; }
+
+ private:
+  void Grow();
+
+  std::vector<int32_t> slots_;    // -1 when empty, else an id
+  std::vector<uint64_t> hashes_;  // by id
+  std::vector<std::string_view> names_;
+  uint64_t mask_ = 0;
+};
 
 // The root of the lake a dataset lives in (data file paths are relative to it).
 const Location& DatasetRoot(const Dataset& dataset);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -400,31 +401,6 @@ Result<std::vector<TimeSlot>> TimeSlots(const PartitionField& field, int64_t fro
 
 namespace {
 
-// The ts column as nanoseconds, and the symbol column as utf8.
-Result<std::shared_ptr<arrow::Array>> TsNanos(const arrow::RecordBatch& batch) {
-  auto col = batch.GetColumnByName("ts");
-  if (!col) return Error(ErrorCode::kMissingColumn, "partitioning by time needs a 'ts' column");
-  if (col->type_id() != arrow::Type::TIMESTAMP) {
-    return Error(ErrorCode::kDataType,
-                 fmt::format("column 'ts' is {}, expected a timestamp", col->type()->ToString()));
-  }
-  const auto& type = static_cast<const arrow::TimestampType&>(*col->type());
-  ML_ASSIGN_OR_RETURN(auto cast, arrow::compute::Cast(*col, arrow::timestamp(arrow::TimeUnit::NANO,
-                                                                             type.timezone())));
-  return cast;
-}
-
-Result<std::shared_ptr<arrow::StringArray>> SymbolStrings(const arrow::RecordBatch& batch) {
-  auto col = batch.GetColumnByName("symbol");
-  if (!col) {
-    return Error(ErrorCode::kMissingColumn, "partitioning by symbol needs a 'symbol' column");
-  }
-  if (col->type_id() != arrow::Type::STRING) {
-    ML_ASSIGN_OR_RETURN(col, arrow::compute::Cast(*col, arrow::utf8()));
-  }
-  return std::static_pointer_cast<arrow::StringArray>(col);
-}
-
 struct KeyHash {
   size_t operator()(const std::array<int64_t, kMaxFields>& k) const {
     uint64_t h = 1469598103934665603ULL;
@@ -434,91 +410,6 @@ struct KeyHash {
 };
 
 }  // namespace
-
-namespace {
-
-// Arrow's general sort, for inputs the fast path does not cover (nulls in the keys).
-Result<std::shared_ptr<arrow::RecordBatch>> ArrowSortBySymbolTs(
-    const std::shared_ptr<arrow::RecordBatch>& batch) {
-  std::vector<arrow::compute::SortKey> keys;
-  if (batch->GetColumnByName("symbol")) keys.emplace_back("symbol");
-  if (batch->GetColumnByName("ts")) keys.emplace_back("ts");
-  arrow::compute::SortOptions options(keys);
-  ML_ASSIGN_OR_RETURN(auto indices, arrow::compute::SortIndices(arrow::Datum(batch), options));
-  ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
-  return taken.record_batch();
-}
-
-// Sorts row indices [begin, end) stably by ts when they are not already in order.
-void SortRunByTs(const int64_t* ts, int64_t* begin, int64_t* end) {
-  bool sorted = true;
-  for (int64_t* p = begin + 1; p < end && sorted; ++p) sorted = ts[*(p - 1)] <= ts[*p];
-  if (!sorted) {
-    std::stable_sort(begin, end, [ts](int64_t a, int64_t b) { return ts[a] < ts[b]; });
-  }
-}
-
-}  // namespace
-
-// Market data has few symbols and arrives nearly in time order, so: dense symbol ids ranked
-// by symbol, a stable counting sort by rank, then a stable sort by ts only of the symbol
-// runs that are not already in time order. Linear for time-ordered input.
-Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
-    const std::shared_ptr<arrow::RecordBatch>& batch) {
-  const int64_t n = batch->num_rows();
-  auto sym_col = batch->GetColumnByName("symbol");
-  auto ts_col = batch->GetColumnByName("ts");
-  if ((!sym_col && !ts_col) || n < 2) return batch;
-  if ((sym_col && sym_col->null_count() > 0) || (ts_col && ts_col->null_count() > 0) ||
-      (ts_col && ts_col->type_id() != arrow::Type::TIMESTAMP)) {
-    return ArrowSortBySymbolTs(batch);
-  }
-  const int64_t* ts = nullptr;
-  std::shared_ptr<arrow::Array> ts_arr;
-  if (ts_col) {
-    ML_ASSIGN_OR_RETURN(ts_arr, TsNanos(*batch));
-    ts = ts_arr->data()->GetValues<int64_t>(1);
-  }
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  if (!sym_col) {
-    for (int64_t i = 0; i < n; ++i) order[i] = i;
-    SortRunByTs(ts, order.data(), order.data() + n);
-  } else {
-    ML_ASSIGN_OR_RETURN(auto sym, SymbolStrings(*batch));
-    std::unordered_map<std::string_view, int32_t> ids;
-    std::vector<std::string_view> names;
-    std::vector<int32_t> id(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      auto [it, inserted] = ids.emplace(sym->GetView(i), static_cast<int32_t>(names.size()));
-      if (inserted) names.push_back(it->first);
-      id[i] = it->second;
-    }
-    std::vector<int32_t> by_name(names.size());
-    for (size_t k = 0; k < names.size(); ++k) by_name[k] = static_cast<int32_t>(k);
-    std::sort(by_name.begin(), by_name.end(),
-              [&](int32_t a, int32_t b) { return names[a] < names[b]; });
-    std::vector<int32_t> rank(names.size());
-    for (size_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = static_cast<int32_t>(r);
-    std::vector<int64_t> start(names.size() + 1, 0);
-    for (int64_t i = 0; i < n; ++i) ++start[rank[id[i]] + 1];
-    for (size_t r = 1; r < start.size(); ++r) start[r] += start[r - 1];
-    std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < n; ++i) order[fill[rank[id[i]]]++] = i;
-    if (ts) {
-      for (size_t r = 0; r + 1 < start.size(); ++r) {
-        SortRunByTs(ts, order.data() + start[r], order.data() + start[r + 1]);
-      }
-    }
-  }
-  bool identity = true;
-  for (int64_t i = 0; i < n && identity; ++i) identity = order[i] == i;
-  if (identity) return batch;
-  arrow::Int64Builder builder;
-  ML_RETURN_NOT_OK(builder.AppendValues(order));
-  ML_ASSIGN_OR_RETURN(auto indices, builder.Finish());
-  ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
-  return taken.record_batch();
-}
 
 Result<std::vector<PartitionedBatch>> Partitioner::Split(
     const std::shared_ptr<arrow::RecordBatch>& input, bool sort) const {
@@ -552,22 +443,22 @@ Result<std::vector<PartitionedBatch>> Partitioner::Split(
   std::shared_ptr<arrow::StringArray> sym_arr;
   if (need_symbol) {
     ML_ASSIGN_OR_RETURN(sym_arr, SymbolStrings(*batch));
-    std::unordered_map<std::string_view, int32_t> ids;
+    SymbolIds ids;
     symbol_ids.resize(n);
     for (int64_t i = 0; i < n; ++i) {
       if (sym_arr->IsNull(i)) return Invalid(fmt::format("null 'symbol' in row {}", i));
       std::string_view s = sym_arr->GetView(i);
-      auto [it, inserted] = ids.emplace(s, static_cast<int32_t>(symbols.size()));
-      if (inserted) {
+      const size_t known = ids.names().size();
+      symbol_ids[i] = ids.Intern(s);
+      if (ids.names().size() > known) {
         auto enc = EncodePartitionValue(s);
         if (!enc.ok()) {
           return Invalid(fmt::format("symbol in row {} cannot be a partition value: {}", i,
                                      enc.status().message()));
         }
-        symbols.push_back(s);
       }
-      symbol_ids[i] = it->second;
     }
+    symbols = ids.names();
   }
 
   // Per field, a column of int64 codes.
@@ -614,14 +505,20 @@ Result<std::vector<PartitionedBatch>> Partitioner::Split(
   std::vector<std::array<int64_t, kMaxFields>> group_keys;
   std::vector<std::vector<int64_t>> row_lists;
   std::array<int64_t, kMaxFields> key{};
+  std::array<int64_t, kMaxFields> last_key{};
+  size_t last_group = SIZE_MAX;  // market data comes in runs of rows of one partition
   for (int64_t i = 0; i < n; ++i) {
     for (size_t f = 0; f < codes.size(); ++f) key[f] = codes[f][i];
-    auto [it, inserted] = group_of.emplace(key, group_keys.size());
-    if (inserted) {
-      group_keys.push_back(key);
-      row_lists.emplace_back();
+    if (last_group == SIZE_MAX || key != last_key) {
+      auto [it, inserted] = group_of.emplace(key, group_keys.size());
+      if (inserted) {
+        group_keys.push_back(key);
+        row_lists.emplace_back();
+      }
+      last_group = it->second;
+      last_key = key;
     }
-    row_lists[it->second].push_back(i);
+    row_lists[last_group].push_back(i);
   }
 
   for (size_t g = 0; g < group_keys.size(); ++g) {

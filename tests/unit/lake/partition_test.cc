@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <random>
 #include <set>
 #include <string>
 
@@ -304,52 +303,6 @@ TEST(PruneTest, ByPartitionAndStats) {
   filter.symbols = {"ZZZZ"};
   EXPECT_TRUE(PrunePartitions(snap, filter).empty());
   EXPECT_EQ(PrunePartitions(snap, PruneFilter{}).size(), 3u);
-}
-
-}  // namespace
-}  // namespace marketlake
-
-namespace marketlake {
-namespace {
-
-// The fast (symbol, ts) sort equals Arrow's stable sort on random batches: few and many
-// symbols, equal timestamps (input order must survive), time-ordered and shuffled input.
-TEST(SortBySymbolTs, EqualsArrowStableSort) {
-  std::mt19937_64 rng(42);
-  for (int round = 0; round < 60; ++round) {
-    const int64_t n = static_cast<int64_t>(rng() % 3000) + (round == 0 ? 0 : 1);
-    const int symbols = 1 + static_cast<int>(rng() % (round % 3 == 0 ? 3 : 200));
-    const bool time_ordered = round % 2 == 0;
-    arrow::StringBuilder sym;
-    arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
-                               arrow::default_memory_pool());
-    arrow::Int64Builder seq;
-    int64_t t = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      t = time_ordered ? t + static_cast<int64_t>(rng() % 3) : static_cast<int64_t>(rng() % 50);
-      ASSERT_TRUE(sym.Append("S" + std::to_string(rng() % symbols)).ok());
-      ASSERT_TRUE(ts.Append(t).ok());
-      ASSERT_TRUE(seq.Append(i).ok());
-    }
-    std::vector<std::shared_ptr<arrow::Array>> cols(3);
-    ASSERT_TRUE(sym.Finish(&cols[0]).ok());
-    ASSERT_TRUE(ts.Finish(&cols[1]).ok());
-    ASSERT_TRUE(seq.Finish(&cols[2]).ok());
-    auto schema =
-        arrow::schema({arrow::field("symbol", arrow::utf8()), arrow::field("ts", cols[1]->type()),
-                       arrow::field("seq", arrow::int64())});
-    auto batch = arrow::RecordBatch::Make(schema, n, cols);
-    auto fast = SortBySymbolTs(batch);
-    ASSERT_TRUE(fast.ok()) << fast.status().ToString();
-    arrow::compute::SortOptions options({arrow::compute::SortKey("symbol"),
-                                         arrow::compute::SortKey("ts"),
-                                         arrow::compute::SortKey("seq")});
-    auto indices = arrow::compute::SortIndices(arrow::Datum(batch), options);
-    ASSERT_TRUE(indices.ok());
-    auto expected = arrow::compute::Take(arrow::Datum(batch), arrow::Datum(*indices));
-    ASSERT_TRUE(expected.ok());
-    EXPECT_TRUE((*fast)->Equals(*expected->record_batch())) << "round " << round;
-  }
 }
 
 }  // namespace
