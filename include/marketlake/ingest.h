@@ -77,6 +77,13 @@ struct ImportOptions {
   ReadFileOptions read;                         // format, delimiter (CSV), block size
   int parallelism = 0;                          // sources read at once; 0: hardware threads
   int64_t memory_budget_bytes = 1LL << 30;      // buffered rows before early flushes
+  // A partition that has had no rows for `idle_flush_batches` input batches of its dataset
+  // and buffers at least `idle_flush_bytes` is written in the background while the import
+  // reads on (time-ordered input: a day is done once the input has moved past it). Rows
+  // that come later still go to another file of the partition, deduplicated against the
+  // first. 0 batches: only the memory budget and the end of the import flush.
+  int64_t idle_flush_batches = 8;
+  int64_t idle_flush_bytes = 16LL << 20;
   // Rejected rows are written as CSV to <rejects_dir>/<source file name>.rejects.csv (the
   // source's own directory when empty; a local temporary directory for remote sources
   // when empty). No file when nothing is rejected.

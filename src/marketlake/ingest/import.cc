@@ -68,7 +68,11 @@ void AddStats(NormalizeStats* into, const NormalizeStats& s) {
 struct Buffer {
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   int64_t bytes = 0;
+  int64_t last_batch = 0;  // Target::batches_added when rows last came
 };
+
+// At most this many background flushes at once; an idle partition waits for a free slot.
+constexpr size_t kMaxBackgroundFlushes = 2;
 
 // One lake dataset the import writes to.
 struct Target {
@@ -81,6 +85,7 @@ struct Target {
   Snapshot base;  // the snapshot deduplication starts from
 
   std::mutex mu;  // guards everything below
+  int64_t batches_added = 0;
   std::map<PartitionValues, Buffer> buffers;
   std::map<PartitionValues, std::unique_ptr<std::mutex>> flush_mu;  // one flush per partition
   std::map<PartitionValues, std::vector<DataFile>> written;         // by partition
@@ -134,6 +139,8 @@ class Importer {
     for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
+    Status background = WaitForBackgroundFlushes();
+    if (first_error.ok()) first_error = background;
     if (first_error.ok()) first_error = FlushAll(threads);
     if (!first_error.ok()) {
       Abandon(first_error);
@@ -295,23 +302,66 @@ class Importer {
 
   Status AddParts(Target* t, std::vector<PartitionedBatch> parts, int64_t rows) {
     int64_t added = 0;
+    std::vector<PartitionValues> idle;
     {
       std::lock_guard<std::mutex> lock(t->mu);
       t->report.rows_in += rows;
+      const int64_t now = ++t->batches_added;
       for (auto& part : parts) {
         Buffer& b = t->buffers[part.values];
         const int64_t bytes = arrow::util::TotalBufferSize(*part.batch);
         b.bytes += bytes;
+        b.last_batch = now;
         added += bytes;
         b.batches.push_back(std::move(part.batch));
       }
+      for (const auto& [key, b] : t->buffers) {
+        if (options_.idle_flush_batches > 0 && now - b.last_batch >= options_.idle_flush_batches &&
+            b.bytes >= options_.idle_flush_bytes) {
+          idle.push_back(key);
+        }
+      }
     }
     buffered_ += added;
+    for (const auto& key : idle) ML_RETURN_NOT_OK(FlushInBackground(t, key));
     while (buffered_ > options_.memory_budget_bytes) {
       ML_ASSIGN_OR_RETURN(bool flushed, FlushLargest());
       if (!flushed) break;
     }
     return Status::OK();
+  }
+
+  // Starts Flush(t, key) on its own thread unless kMaxBackgroundFlushes are running (the
+  // partition then stays buffered and is tried again after the next batch). Returns the
+  // failure of a background flush that has finished, so the import stops early.
+  Status FlushInBackground(Target* t, const PartitionValues& key) {
+    std::lock_guard<std::mutex> lock(background_mu_);
+    Status first;
+    for (auto it = background_.begin(); it != background_.end();) {
+      if (it->wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++it;
+        continue;
+      }
+      Status st = it->get();
+      if (first.ok()) first = st;
+      it = background_.erase(it);
+    }
+    ML_RETURN_NOT_OK(first);
+    if (background_.size() >= kMaxBackgroundFlushes) return Status::OK();
+    background_.push_back(std::async(std::launch::async, [this, t, key] { return Flush(t, key); }));
+    return Status::OK();
+  }
+
+  // Waits for every background flush; the first failure.
+  Status WaitForBackgroundFlushes() {
+    std::lock_guard<std::mutex> lock(background_mu_);
+    Status first;
+    for (auto& f : background_) {
+      Status st = f.get();
+      if (first.ok()) first = st;
+    }
+    background_.clear();
+    return first;
   }
 
   // Flushes the largest buffered partition of any target. False when nothing is buffered.
@@ -618,6 +668,8 @@ class Importer {
   std::atomic<int64_t> buffered_{0};
   std::mutex rejects_mu_;
   std::vector<std::string> rejects_written_;
+  std::mutex background_mu_;
+  std::vector<std::future<Status>> background_;  // FlushInBackground's flushes
   std::string failed_source_;
 };
 

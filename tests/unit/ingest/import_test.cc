@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,6 +166,52 @@ TEST_F(ImportTest, TinyMemoryBudgetFlushesEarlyAndStillDeduplicates) {
   EXPECT_EQ(r->duplicates_skipped, 500);
   EXPECT_GT(r->datasets[0].files, 1);
   EXPECT_EQ(Rows("trades").size(), 500u);
+}
+
+// Time-ordered days: each day is flushed in the background once the input has moved past
+// it. A late row for the first day (after it was written) goes to a second file of that day,
+// and a late duplicate of a written row is skipped against the first file.
+TEST_F(ImportTest, IdlePartitionsFlushWhileReadingAndLateRowsStayExact) {
+  std::string csv = "symbol,ts,price,size,trade_id\n";
+  std::vector<std::string> want;
+  for (int day = 11; day <= 14; ++day) {
+    for (int i = 0; i < 600; ++i) {
+      csv += fmt::format("S{},2024-03-{}T14:{:02}:{:02}Z,{},{},d{}r{}\n", i % 3, day, i / 60,
+                         i % 60, 10 + i, i, day, i);
+      want.push_back(fmt::format("S{}|2024-03-{} 14:{:02}:{:02}.000000000Z|{}|{}|d{}r{}|", i % 3,
+                                 day, i / 60, i % 60, 10 + i, i, day, i));
+    }
+  }
+  csv += "S1,2024-03-11T20:00:00Z,99,7,late\n";   // new row for a written day
+  csv += "S0,2024-03-11T14:00:00Z,10,0,d11r0\n";  // duplicate of a written row
+  want.push_back("S1|2024-03-11 20:00:00.000000000Z|99|7|late|");
+  std::sort(want.begin(), want.end());
+  Write("days.csv", csv);
+  ImportOptions o;
+  o.read.block_bytes = 4096;  // about 80 rows per batch
+  o.idle_flush_batches = 2;
+  o.idle_flush_bytes = 1;
+  auto r = Run({(root_ / "in" / "days.csv").string()}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows_written, 2401);
+  EXPECT_EQ(r->datasets[0].duplicates_in_input, 1);
+  EXPECT_EQ(Rows("trades"), want);
+  auto ds = lake_->OpenDataset("trades");
+  ASSERT_TRUE(ds.ok());
+  auto snap = (*ds)->GetSnapshot();
+  ASSERT_TRUE(snap.ok());
+  std::map<std::string, int> files_per_day;
+  for (const auto& f : snap->files) ++files_per_day[f.partition.back().second];
+  EXPECT_EQ(files_per_day,
+            (std::map<std::string, int>{{"11", 2}, {"12", 1}, {"13", 1}, {"14", 1}}));
+  // With idle flushing off, each day is one file.
+  fs::remove_all(root_ / "lake");
+  lake_ = std::move(*Lake::Open((root_ / "lake").string()));
+  o.idle_flush_batches = 0;
+  r = Run({(root_ / "in" / "days.csv").string()}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->datasets[0].files, 4);
+  EXPECT_EQ(Rows("trades"), want);
 }
 
 TEST_F(ImportTest, StrictFailureNamesRowAndCommitsNothing) {
