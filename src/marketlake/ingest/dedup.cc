@@ -110,13 +110,13 @@ Result<std::shared_ptr<arrow::RecordBatch>> DropAdjacentDuplicates(
   auto ts = batch->GetColumnByName("ts");
   std::shared_ptr<arrow::Array> ts_ns;
   if (ts && ts->type_id() == arrow::Type::TIMESTAMP) ts_ns = ts;
+  const int64_t* ts_values = ts_ns ? ts_ns->data()->GetValues<int64_t>(1) : nullptr;
+  const bool ts_nulls = ts_ns && ts_ns->null_count() > 0;
   auto same_run = [&](int64_t a, int64_t b) {
     if (ts_ns) {
-      if (ts_ns->IsNull(a) != ts_ns->IsNull(b)) return false;
-      if (!ts_ns->IsNull(a) &&
-          ts_ns->data()->GetValues<int64_t>(1)[a] != ts_ns->data()->GetValues<int64_t>(1)[b]) {
-        return false;
-      }
+      const bool null_a = ts_nulls && ts_ns->IsNull(a);
+      if (ts_nulls && null_a != ts_ns->IsNull(b)) return false;
+      if (!null_a && ts_values[a] != ts_values[b]) return false;
     }
     if (sym) return sym->RangeEquals(a, a + 1, b, *sym);
     return ts_ns != nullptr;

@@ -133,15 +133,16 @@ bool IsStringLike(arrow::Type::type id) {
 
 template <typename Visit>
 void ForEachString(const arrow::Array& array, Visit&& visit) {
+  const bool nulls = array.null_count() > 0;
   if (array.type_id() == arrow::Type::LARGE_STRING) {
     const auto& a = static_cast<const arrow::LargeStringArray&>(array);
     for (int64_t i = 0; i < a.length(); ++i) {
-      if (a.IsValid(i)) visit(i, a.GetView(i));
+      if (!nulls || a.IsValid(i)) visit(i, a.GetView(i));
     }
   } else {
     const auto& a = static_cast<const arrow::StringArray&>(array);
     for (int64_t i = 0; i < a.length(); ++i) {
-      if (a.IsValid(i)) visit(i, a.GetView(i));
+      if (!nulls || a.IsValid(i)) visit(i, a.GetView(i));
     }
   }
 }
@@ -175,6 +176,13 @@ struct FixedOut {
     data[i] = T{};
     ++nulls;
   }
+  // Nulls where `in` has them.
+  void CopyNulls(const arrow::Array& in) {
+    if (in.null_count() == 0) return;
+    for (int64_t i = 0; i < in.length(); ++i) {
+      if (in.IsNull(i)) SetNull(i);
+    }
+  }
   std::shared_ptr<arrow::Array> Finish(std::shared_ptr<arrow::DataType> type, int64_t n) {
     return arrow::MakeArray(arrow::ArrayData::Make(std::move(type), n, {validity, values}, nulls));
   }
@@ -205,9 +213,7 @@ Result<std::shared_ptr<arrow::Array>> ToInt64(const ConvertContext& ctx,
       bad(i);
     }
   };
-  for (int64_t i = 0; i < n; ++i) {
-    if (in->IsNull(i)) out.SetNull(i);
-  }
+  out.CopyNulls(*in);
   if (id == arrow::Type::UINT64) {
     const auto* v = static_cast<const arrow::UInt64Array&>(*in).raw_values();
     for (int64_t i = 0; i < n; ++i) {
@@ -263,9 +269,7 @@ Result<std::shared_ptr<arrow::Array>> ToFloat64(const ConvertContext& ctx,
   const int64_t n = in->length();
   FixedOut<double> out;
   ML_RETURN_NOT_OK(out.Init(n, ctx.pool));
-  for (int64_t i = 0; i < n; ++i) {
-    if (in->IsNull(i)) out.SetNull(i);
-  }
+  out.CopyNulls(*in);
   ForEachString(*in, [&](int64_t i, std::string_view s) {
     s = Trim(s);
     double d = 0;
@@ -428,9 +432,7 @@ Result<std::shared_ptr<arrow::Array>> ToTimestamp(const ConvertContext& ctx,
   const NormalizeOptions& opt = *ctx.options;
   FixedOut<int64_t> out;
   ML_RETURN_NOT_OK(out.Init(n, ctx.pool));
-  for (int64_t i = 0; i < n; ++i) {
-    if (in->IsNull(i)) out.SetNull(i);
-  }
+  out.CopyNulls(*in);
   auto fail = [&](int32_t check, int64_t i) {
     out.SetNull(i);
     ctx.violations->Mark(check, i);
