@@ -49,6 +49,7 @@ class SymbolIds {
 
   std::vector<int32_t> slots_;    // -1 when empty, else an id
   std::vector<uint64_t> hashes_;  // by id
+  std::vector<uint64_t> heads_;   // by id: the first 8 bytes, zero-padded
   std::vector<std::string_view> names_;
   uint64_t mask_ = 0;
 };

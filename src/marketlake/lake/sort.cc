@@ -54,19 +54,26 @@ Result<std::shared_ptr<arrow::StringArray>> SymbolStrings(const arrow::RecordBat
 
 namespace {
 
-// A fast 64-bit hash of a short string: 8-byte words mixed with splitmix64's finaliser.
-uint64_t ShortHash(std::string_view s) {
-  uint64_t h = 0x9E3779B97F4A7C15ULL * (s.size() + 1);
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 31;
+// The first (up to) 8 bytes of `s` as a word, zero-padded: with the length, all of a short
+// string.
+uint64_t HeadWord(std::string_view s) {
+  uint64_t w = 0;
+  if (s.size() >= 8) {
+    std::memcpy(&w, s.data(), 8);
+  } else {
+    for (size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<uint8_t>(s[i])} << (8 * i);
   }
-  if (i < s.size()) {
+  return w;
+}
+
+// A fast 64-bit hash of a short string: 8-byte words mixed with splitmix64's finaliser.
+uint64_t ShortHash(std::string_view s, uint64_t head) {
+  uint64_t h = (0x9E3779B97F4A7C15ULL * (s.size() + 1)) ^ head;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 31;
+  for (size_t i = 8; i < s.size(); i += 8) {
     uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, s.size() - i);
+    std::memcpy(&w, s.data() + i, std::min<size_t>(8, s.size() - i));
     h = (h ^ w) * 0x94D049BB133111EBULL;
     h ^= h >> 29;
   }
@@ -77,16 +84,22 @@ uint64_t ShortHash(std::string_view s) {
 
 int32_t SymbolIds::Intern(std::string_view s) {
   if ((names_.size() + 1) * 2 > slots_.size()) Grow();
-  const uint64_t h = ShortHash(s);
+  const uint64_t head = HeadWord(s);
+  const uint64_t h = ShortHash(s, head);
   for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
     const int32_t id = slots_[i];
     if (id < 0) {
       slots_[i] = static_cast<int32_t>(names_.size());
       names_.push_back(s);
       hashes_.push_back(h);
+      heads_.push_back(head);
       return slots_[i];
     }
-    if (hashes_[id] == h && names_[id] == s) return id;
+    if (hashes_[id] != h || heads_[id] != head || names_[id].size() != s.size()) continue;
+    // Equal length and first 8 bytes: equal, for a symbol of up to 8 bytes.
+    if (s.size() <= 8 || std::memcmp(names_[id].data() + 8, s.data() + 8, s.size() - 8) == 0) {
+      return id;
+    }
   }
 }
 
