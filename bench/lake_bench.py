@@ -139,11 +139,17 @@ def main():
                 return t, float(re.findall(r"T=([0-9.]+)", stdout)[-1])
             return go
 
-        ml_runs = [run_ml() for _ in range(args.runs)]
+        # Interleaved (marketlake, DuckDB, Polars, marketlake, ...) so that a change in the
+        # machine's load during the run falls on all three alike.
+        ml_runs, duck_runs, pol_runs = [], [], []
+        for _ in range(args.runs):
+            ml_runs.append(run_ml())
+            duck_runs.append(peer(duck_csv(files[kind], duck_out))())
+            pol_runs.append(peer(polars_csv(files[kind], pol_out))())
         report = ml_runs[-1][2]
         lakes[kind] = lake
-        duck = median_runs(args.runs, peer(duck_csv(files[kind], duck_out)))
-        pol = median_runs(args.runs, peer(polars_csv(files[kind], pol_out)))
+        duck = tuple(statistics.median(r[i] for r in duck_runs) for i in (0, 1))
+        pol = tuple(statistics.median(r[i] for r in pol_runs) for i in (0, 1))
         results[kind] = dict(ml=statistics.median(r[0] for r in ml_runs), duck=duck,
                              polars=pol, rows=report["rows_written"],
                              dups=report["duplicates_skipped"],
@@ -189,9 +195,9 @@ def markdown(args, r):
         "deduplicates on the dataset key, partitions by trading day, sorts by (symbol, ts) "
         "and writes zstd Parquet with statistics, page index and a symbol bloom filter. The "
         "peers only convert the same CSV to one zstd Parquet file. For the read, the peers "
-        "query the lake marketlake wrote, with hive partitioning. Median of the runs; ratios "
-        "are peer / marketlake (above 1: marketlake is faster); \"query\" is the peer's time "
-        "inside its process, without Python start-up.",
+        "query the lake marketlake wrote, with hive partitioning. Median of the runs, which "
+        "alternate between the three tools; ratios are peer / marketlake (above 1: marketlake "
+        "is faster); \"query\" is the peer's time inside its process, without Python start-up.",
         "",
         "| job | marketlake | DuckDB process | DuckDB query | Polars process | Polars query "
         "| DuckDB/ml | Polars/ml | DuckDB query/ml | Polars query/ml |",
