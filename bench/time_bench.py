@@ -161,14 +161,19 @@ def main() -> None:
     for job, cmds in jobs(ml, f).items():
         if only and job not in only:
             continue
-        results[job] = {}
-        for who, cmd in cmds.items():
-            results[job][who] = statistics.median(timed(cmd) for _ in range(args.runs))
-            print(f"{job:9} {who:10} {results[job][who]:7.2f} s", flush=True)
+        # Runs alternate between the tools, so drift in the machine's load falls on all alike.
+        times = {who: [] for who in cmds}
+        for _ in range(args.runs):
+            for who, cmd in cmds.items():
+                times[who].append(timed(cmd))
+        results[job] = {who: statistics.median(t) for who, t in times.items()}
+        for who, t in results[job].items():
+            print(f"{job:9} {who:10} {t:7.2f} s", flush=True)
     lines = [
         f"Sizes: {f['n_trades']:,} trades and {f['n_quotes']:,} quotes (100 symbols, 5 days, "
         f"in a lake made by `marketlake import`), {f['n_one']:,} quotes of one symbol over 21 "
-        f"days as CSV. Median of {args.runs} whole-process runs; peers are a fresh `python -c` "
+        f"days as CSV. Median of {args.runs} whole-process runs, alternating between the "
+        f"tools; peers are a fresh `python -c` "
         f"(DuckDB {duckdb.__version__}, Polars {polars.__version__}) reading the lake's Parquet "
         f"files. {os.cpu_count()} cores ({platform.machine()}), shared with other work.",
         "",
