@@ -117,6 +117,26 @@ class TradingCalendar {
   std::map<int32_t, int> exceptions_;  // local date -> close minutes (-1 = holiday)
 };
 
+// Local wall-clock nanoseconds of UTC instants in a calendar's zone, keeping the offset of the
+// DST period of the last instant: one zone lookup per period rather than per row. Not
+// thread-safe; the calendar is passed on each call (so the cache may live beside it).
+class ZoneOffsetCache {
+ public:
+  int64_t Local(const TradingCalendar& calendar, int64_t utc_ns) {
+    if (utc_ns < begin_ || utc_ns >= end_) {
+      const TradingCalendar::OffsetRange r = calendar.OffsetAt(utc_ns);
+      offset_ = r.offset_ns;
+      begin_ = r.begin_ns;
+      end_ = r.end_ns;
+    }
+    return utc_ns + offset_;
+  }
+
+ private:
+  int64_t offset_ = 0;
+  int64_t begin_ = 1, end_ = 0;  // empty: the first call looks up
+};
+
 // The built-in NYSE calendar 2023-2027 (same as data/calendars/us_equities.csv).
 const TradingCalendar& UsEquitiesCalendar();
 // 24/7, UTC: every instant regular, every day a trading day.

@@ -34,8 +34,7 @@ class LocalClock {
 
  private:
   const TradingCalendar* cal_;
-  int64_t offset_ = 0;
-  int64_t begin_ = 1, end_ = 0;  // empty: first call looks up
+  ZoneOffsetCache zone_;
   int32_t cached_day_ = std::numeric_limits<int32_t>::min();
   bool cached_trading_ = false;
   int64_t cached_close_ns_ = 0;

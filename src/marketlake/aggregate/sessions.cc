@@ -358,13 +358,7 @@ Result<TradingCalendar> LoadCalendarFile(const std::string& path) {
 namespace aggregate_internal {
 
 void LocalClock::Convert(int64_t utc_ns, int32_t* days, int64_t* tod_ns) {
-  if (utc_ns < begin_ || utc_ns >= end_) {
-    TradingCalendar::OffsetRange r = cal_->OffsetAt(utc_ns);
-    offset_ = r.offset_ns;
-    begin_ = r.begin_ns;
-    end_ = r.end_ns;
-  }
-  int64_t local = utc_ns + offset_;
+  const int64_t local = zone_.Local(*cal_, utc_ns);
   int64_t d = FloorDiv(local, kNanosPerDay);
   *days = static_cast<int32_t>(d);
   *tod_ns = local - d * kNanosPerDay;

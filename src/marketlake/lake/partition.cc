@@ -268,16 +268,7 @@ class FieldClock {
   }
 
   int64_t Code(int64_t utc_ns) {
-    int64_t local = utc_ns;
-    if (calendar_) {
-      if (utc_ns < offset_begin_ || utc_ns >= offset_end_) {
-        TradingCalendar::OffsetRange r = calendar_->OffsetAt(utc_ns);
-        offset_ = r.offset_ns;
-        offset_begin_ = r.begin_ns;
-        offset_end_ = r.end_ns;
-      }
-      local = utc_ns + offset_;
-    }
+    const int64_t local = calendar_ ? zone_.Local(*calendar_, utc_ns) : utc_ns;
     switch (granularity_) {
       case TimeGranularity::kHour:
         return FloorDiv(local, kNsPerHour);
@@ -379,7 +370,7 @@ class FieldClock {
  private:
   TimeGranularity granularity_ = TimeGranularity::kDay;
   std::optional<TradingCalendar> calendar_;
-  int64_t offset_ = 0, offset_begin_ = 1, offset_end_ = 0;
+  ZoneOffsetCache zone_;
   int64_t civil_day_ = INT64_MIN;
   Civil civil_{};
 };
