@@ -10,6 +10,7 @@
 #include "command.h"
 #include "lake_flags.h"
 #include "marketlake/lake_read.h"
+#include "ordered_output.h"
 #include "write_flags.h"
 
 namespace marketlake::cli {
@@ -77,7 +78,9 @@ Status Run(const Options& o) {
   options.limit = o.limit;
   if (o.version >= 0) options.version = o.version;
   ML_ASSIGN_OR_RETURN(auto reader, LakeReader::Open(ds.get(), options));
-  ML_ASSIGN_OR_RETURN(auto out, OpenOutput(o.output, reader->schema(), selection.tz));
+  // Rows come in (symbol, ts) order, as from the time verbs: the same output (written on its
+  // own thread; Parquet doubles PLAIN, as in the lake's own files).
+  ML_ASSIGN_OR_RETURN(auto out, OpenOrderedOutput(o.output, reader->schema(), selection.tz));
   while (true) {
     ML_ASSIGN_OR_RETURN(auto batch, reader->Next());
     if (!batch) break;

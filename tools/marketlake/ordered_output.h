@@ -1,5 +1,5 @@
-// Output of the time verbs (bars, sample-quotes, asof), whose rows come ordered by
-// (symbol, ts).
+// Output of the verbs whose rows come ordered by (symbol, ts): read and the time verbs (bars,
+// sample-quotes, asof).
 //
 // OpenOrderedOutput is OpenOutput (lake_flags.h) with two differences: the writer runs on
 // its own thread (AsyncBatchWriter below), and Parquet output writes floating-point columns
