@@ -8,7 +8,7 @@
 Data (bench/out/time/, gitignored): `marketlake generate` trades (100 symbols, 5 days) and
 quotes (100 symbols, same days) imported into a lake with `marketlake import`, and one
 symbol's month of quotes (`generate quotes --symbols 1 --days 21`) as CSV. Jobs, each writing
-Parquet; median of --runs whole-process runs (peers: a fresh `python -c`, imports included,
+zstd Parquet (all three tools; DuckDB's own default would be snappy); median of --runs whole-process runs (peers: a fresh `python -c`, imports included,
 reading the lake's Parquet files directly):
   bars:     trades -> 1m bars (open/high/low/close/volume/count/vwap per symbol and minute)
   quotes1s: quotes -> one quote per symbol and second, tightest spread (ties: earliest)
@@ -68,7 +68,7 @@ def jobs(ml: Path, f: dict) -> dict:
                 arg_max(price, ts) AS close, sum(size) AS volume, count(*) AS trade_count,
                 sum(price * size) / sum(size) AS vwap
                 FROM read_parquet('{t}') GROUP BY ALL ORDER BY symbol, ts)
-                TO '{o}/duck_bars.parquet' (FORMAT parquet)"""),
+                TO '{o}/duck_bars.parquet' (FORMAT parquet, COMPRESSION zstd)"""),
             "polars": polars(f"""(pl.scan_parquet('{t}').select('symbol', 'ts', 'price', 'size')
   .sort('symbol', 'ts').group_by('symbol', pl.col('ts').dt.truncate('1m'), maintain_order=True)
   .agg(open=pl.col('price').first(), high=pl.col('price').max(), low=pl.col('price').min(),
@@ -84,7 +84,7 @@ def jobs(ml: Path, f: dict) -> dict:
                 arg_min((ts, bid, ask, bid_size, ask_size), (ask - bid, ts)) AS q,
                 count(*) AS quote_count
                 FROM read_parquet('{q}') GROUP BY ALL ORDER BY symbol, b)
-                TO '{o}/duck_q1s.parquet' (FORMAT parquet)"""),
+                TO '{o}/duck_q1s.parquet' (FORMAT parquet, COMPRESSION zstd)"""),
             "polars": polars(f"""(pl.scan_parquet('{q}')
   .select('symbol', 'ts', 'bid', 'ask', 'bid_size', 'ask_size')
   .with_columns(spread=pl.col('ask') - pl.col('bid'), b=pl.col('ts').dt.truncate('1s'))
@@ -110,7 +110,7 @@ def jobs(ml: Path, f: dict) -> dict:
                 FROM (SELECT symbol, ts, price, size FROM read_parquet('{t}')) l
                 ASOF LEFT JOIN (SELECT symbol, ts, bid, ask FROM read_parquet('{q}')) r
                 ON l.symbol = r.symbol AND l.ts >= r.ts)
-                TO '{o}/duck_asof.parquet' (FORMAT parquet)"""),
+                TO '{o}/duck_asof.parquet' (FORMAT parquet, COMPRESSION zstd)"""),
             "polars": polars(f"""l = pl.scan_parquet('{t}').select('symbol', 'ts', 'price', 'size').sort('ts')
 r = (pl.scan_parquet('{q}').select('symbol', 'ts', 'bid', 'ask')
      .with_columns(right_ts=pl.col('ts')).sort('ts'))
@@ -175,7 +175,8 @@ def main() -> None:
         f"days as CSV. Median of {args.runs} whole-process runs, alternating between the "
         f"tools; peers are a fresh `python -c` "
         f"(DuckDB {duckdb.__version__}, Polars {polars.__version__}) reading the lake's Parquet "
-        f"files. {os.cpu_count()} cores ({platform.machine()}), shared with other work.",
+        f"files. Every tool writes zstd Parquet. {os.cpu_count()} cores "
+        f"({platform.machine()}), shared with other work.",
         "",
         "| job | marketlake | DuckDB | Polars | faster peer / marketlake |",
         "| --- | ---: | ---: | ---: | ---: |"]
