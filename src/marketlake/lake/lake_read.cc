@@ -201,6 +201,20 @@ struct Loaded {
   ScanStats scan;                             // the scanner's counts once it was loaded
 };
 
+// The (symbol, ts) key of row `i` of a loaded batch.
+Key KeyOf(const Loaded& l, int64_t i) {
+  Key k;
+  if (l.sym) {
+    k.sym_null = l.sym->IsNull(i);
+    if (!k.sym_null) k.sym = l.sym->GetView(i);
+  }
+  if (l.ts) {
+    k.ts_null = l.ts->IsNull(i);
+    if (!k.ts_null) k.ts = l.ts->Value(i);
+  }
+  return k;
+}
+
 // One data file's stream of rows in the working schema, sorted by (symbol, ts).
 struct Cursor {
   Cursor() = default;
@@ -219,18 +233,7 @@ struct Cursor {
   ScanStats scan;                     // as of the batch being merged
   std::future<Result<Loaded>> ahead;  // the next batch, loading on the pool
 
-  Key KeyAt(int64_t i) const {
-    Key k;
-    if (cur.sym) {
-      k.sym_null = cur.sym->IsNull(i);
-      if (!k.sym_null) k.sym = cur.sym->GetView(i);
-    }
-    if (cur.ts) {
-      k.ts_null = cur.ts->IsNull(i);
-      if (!k.ts_null) k.ts = cur.ts->Value(i);
-    }
-    return k;
-  }
+  Key KeyAt(int64_t i) const { return KeyOf(cur, i); }
   Key Head() const { return KeyAt(pos); }
   int64_t rows() const { return cur.batch ? cur.batch->num_rows() : 0; }
 };
@@ -729,7 +732,7 @@ class LakeReaderImpl : public LakeReader {
         }
         ML_RETURN_NOT_OK(ReadWholeSorted(src, &out));
       }
-      const Key last = KeyAt(out, out.batch->num_rows() - 1);
+      const Key last = KeyOf(out, out.batch->num_rows() - 1);
       src->last_sym = std::string(last.sym);
       src->last = last;
       src->last.sym = src->last_sym;
@@ -738,19 +741,6 @@ class LakeReaderImpl : public LakeReader {
     }
     out.scan = src->scanner->stats();
     return out;
-  }
-
-  static Key KeyAt(const Loaded& l, int64_t i) {
-    Key k;
-    if (l.sym) {
-      k.sym_null = l.sym->IsNull(i);
-      if (!k.sym_null) k.sym = l.sym->GetView(i);
-    }
-    if (l.ts) {
-      k.ts_null = l.ts->IsNull(i);
-      if (!k.ts_null) k.ts = l.ts->Value(i);
-    }
-    return k;
   }
 
   // A file found unsorted in its first batch is read whole and sorted.
@@ -769,7 +759,7 @@ class LakeReaderImpl : public LakeReader {
 
   static bool CheckSorted(const FileSource& src, const Loaded& l) {
     const int64_t rows = l.batch->num_rows();
-    if (src.has_last && CompareKeys(src.last, KeyAt(l, 0)) > 0) return false;
+    if (src.has_last && CompareKeys(src.last, KeyOf(l, 0)) > 0) return false;
     if (l.sym && l.ts && l.sym->null_count() == 0 && l.ts->null_count() == 0) {
       // No nulls (the usual case): compare the raw values, ts only within a symbol's run.
       const int64_t* ts = l.ts->raw_values();
@@ -786,7 +776,7 @@ class LakeReaderImpl : public LakeReader {
       return true;
     }
     for (int64_t i = 1; i < rows; ++i) {
-      if (CompareKeys(KeyAt(l, i - 1), KeyAt(l, i)) > 0) return false;
+      if (CompareKeys(KeyOf(l, i - 1), KeyOf(l, i)) > 0) return false;
     }
     return true;
   }
