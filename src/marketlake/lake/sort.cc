@@ -276,17 +276,21 @@ Result<std::shared_ptr<arrow::Array>> RepeatRuns(const std::shared_ptr<arrow::Da
 }
 
 // Column `c` of the chunks, concatenated, in the order `dest` gives: Arrow's Take, for the
-// types the scatters above do not cover.
-Result<std::shared_ptr<arrow::Array>> TakeColumn(const Chunks& chunks, int c, const Dest& dest) {
+// types the scatters above do not cover. `indices` (dest inverted, for Take) is built on the
+// first call and reused for the other columns.
+Result<std::shared_ptr<arrow::Array>> TakeColumn(const Chunks& chunks, int c, const Dest& dest,
+                                                 std::shared_ptr<arrow::Array>* indices) {
   arrow::ArrayVector parts;
   for (const auto& chunk : chunks) parts.push_back(chunk->column(c));
   ML_ASSIGN_OR_RETURN(auto whole, arrow::Concatenate(parts));
-  std::vector<int64_t> order(dest.size());
-  for (size_t i = 0; i < dest.size(); ++i) order[dest[i]] = static_cast<int64_t>(i);
-  arrow::Int64Builder builder;
-  ML_RETURN_NOT_OK(builder.AppendValues(order));
-  ML_ASSIGN_OR_RETURN(auto indices, builder.Finish());
-  ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(*whole, *indices));
+  if (!*indices) {
+    std::vector<int64_t> order(dest.size());
+    for (size_t i = 0; i < dest.size(); ++i) order[dest[i]] = static_cast<int64_t>(i);
+    arrow::Int64Builder builder;
+    ML_RETURN_NOT_OK(builder.AppendValues(order));
+    ML_ASSIGN_OR_RETURN(*indices, builder.Finish());
+  }
+  ML_ASSIGN_OR_RETURN(auto taken, arrow::compute::Take(*whole, **indices));
   return taken;
 }
 
@@ -416,6 +420,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
   for (int64_t i = 0; i < total && identity; ++i) identity = dest[i] == i;
   if (identity) return Concat(schema, chunks);
   std::vector<std::shared_ptr<arrow::Array>> columns;
+  std::shared_ptr<arrow::Array> take_indices;  // for TakeColumn, built once
   for (int c = 0; c < schema->num_fields(); ++c) {
     const auto& type = schema->field(c)->type();
     const arrow::Type::type id = type->id();
@@ -428,7 +433,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
       ML_ASSIGN_OR_RETURN(out, ScatterStrings(chunks, c, dest, type));
     }
     if (!out) {
-      ML_ASSIGN_OR_RETURN(out, TakeColumn(chunks, c, dest));
+      ML_ASSIGN_OR_RETURN(out, TakeColumn(chunks, c, dest, &take_indices));
     }
     columns.push_back(std::move(out));
   }
