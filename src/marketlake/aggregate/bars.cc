@@ -155,69 +155,9 @@ struct BarAggregator::Impl {
 
   // Symbol id per row (UINT32_MAX for null).
   Status RowSymbols(const arrow::Array& col, std::vector<uint32_t>* out) {
-    const int64_t n = col.length();
-    out->resize(n);
-    constexpr uint32_t kNull = std::numeric_limits<uint32_t>::max();
-    auto strings = [&](const auto& arr) {
-      if (arr.null_count() == 0) {
-        // No nulls (the usual case): runs of equal strings found on the raw offsets and
-        // bytes, with an inline compare (symbols are short; memcmp's call costs more).
-        const auto* offsets = arr.raw_value_offsets();
-        const char* data = reinterpret_cast<const char*>(arr.raw_data());
-        const char* prev_p = nullptr;
-        int64_t prev_len = -1;
-        uint32_t prev_id = kNull;
-        for (int64_t i = 0; i < n; ++i) {
-          const char* p = data + offsets[i];
-          const int64_t len = offsets[i + 1] - offsets[i];
-          bool same = len == prev_len;
-          for (int64_t k = 0; same && k < len; ++k) same = p[k] == prev_p[k];
-          if (!same) {
-            prev_id = SymbolId(std::string_view(p, static_cast<size_t>(len)));
-            prev_p = p;
-            prev_len = len;
-          }
-          (*out)[i] = prev_id;
-        }
-        return;
-      }
-      std::string_view prev;
-      uint32_t prev_id = kNull;
-      for (int64_t i = 0; i < n; ++i) {
-        if (arr.IsNull(i)) {
-          (*out)[i] = kNull;
-          continue;
-        }
-        std::string_view v = arr.GetView(i);
-        if (prev_id == kNull || v != prev) {
-          prev_id = SymbolId(v);
-          prev = v;
-        }
-        (*out)[i] = prev_id;
-      }
-    };
-    switch (col.type_id()) {
-      case arrow::Type::STRING:
-        strings(static_cast<const arrow::StringArray&>(col));
-        return Status::OK();
-      case arrow::Type::LARGE_STRING:
-        strings(static_cast<const arrow::LargeStringArray&>(col));
-        return Status::OK();
-      case arrow::Type::DICTIONARY: {
-        const auto& dict = static_cast<const arrow::DictionaryArray&>(col);
-        std::vector<uint32_t> map;
-        ML_RETURN_NOT_OK(RowSymbols(*dict.dictionary(), &map));
-        ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
-        const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
-        const int64_t* raw = ix.raw_values();
-        for (int64_t i = 0; i < n; ++i) (*out)[i] = ix.IsNull(i) ? kNull : map[raw[i]];
-        return Status::OK();
-      }
-      default:
-        return Error(ErrorCode::kDataType, "column '" + opt.symbol_column +
-                                               "': expected utf8 or dictionary, got " +
-                                               col.type()->ToString());
-    }
+    out->resize(col.length());
+    return aggregate_internal::MapStringRuns(
+        col, opt.symbol_column, [&](std::string_view s) { return SymbolId(s); }, out->data());
   }
 
   BarState& StateFor(uint32_t sym, int64_t bucket) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <arrow/array.h>
+#include <arrow/compute/api.h>
 
 #include <cstdint>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "marketlake/common/bytes.h"
 #include "marketlake/sessions.h"
 #include "marketlake/status.h"
 
@@ -52,11 +54,68 @@ Result<TimeColumn> ReadTimeColumn(const arrow::Array& array, std::string_view na
 
 namespace marketlake::aggregate_internal {
 
+using internal::SameBytes;
+
+inline constexpr uint32_t kNoId = 0xFFFFFFFFu;
+
+// Ids for the values of a utf8, large_utf8 or dictionary column, one per row into `out`
+// (kNoId for nulls): `intern(std::string_view) -> uint32_t` is called once per run of equal
+// values (per dictionary value for dictionaries). kDataType naming `name` for other types.
+template <typename Intern>
+Status MapStringRuns(const arrow::Array& array, std::string_view name, Intern&& intern,
+                     uint32_t* out) {
+  const int64_t n = array.length();
+  auto strings = [&](const auto& arr) {
+    const auto* offsets = arr.raw_value_offsets();
+    const char* data = reinterpret_cast<const char*>(arr.raw_data());
+    const uint8_t* valid = arr.null_count() > 0 ? arr.null_bitmap_data() : nullptr;
+    const char* prev_p = nullptr;
+    int64_t prev_len = -1;
+    uint32_t prev_id = kNoId;
+    for (int64_t i = 0; i < n; ++i) {
+      if (valid != nullptr && !arrow::bit_util::GetBit(valid, arr.offset() + i)) {
+        out[i] = kNoId;
+        continue;
+      }
+      const char* p = data + offsets[i];
+      const int64_t len = offsets[i + 1] - offsets[i];
+      if (prev_len < 0 || !SameBytes(p, len, prev_p, prev_len)) {
+        prev_id = intern(std::string_view(p, static_cast<size_t>(len)));
+        prev_p = p;
+        prev_len = len;
+      }
+      out[i] = prev_id;
+    }
+  };
+  switch (array.type_id()) {
+    case arrow::Type::STRING:
+      strings(static_cast<const arrow::StringArray&>(array));
+      return Status::OK();
+    case arrow::Type::LARGE_STRING:
+      strings(static_cast<const arrow::LargeStringArray&>(array));
+      return Status::OK();
+    case arrow::Type::DICTIONARY: {
+      const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
+      std::vector<uint32_t> map(static_cast<size_t>(dict.dictionary()->length()));
+      ML_RETURN_NOT_OK(MapStringRuns(*dict.dictionary(), name, intern, map.data()));
+      ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
+      const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
+      const int64_t* raw = ix.raw_values();
+      for (int64_t i = 0; i < n; ++i) out[i] = ix.IsNull(i) ? kNoId : map[raw[i]];
+      return Status::OK();
+    }
+    default:
+      return Error(ErrorCode::kDataType, "column '" + std::string(name) +
+                                             "': expected utf8 or dictionary, got " +
+                                             array.type()->ToString());
+  }
+}
+
 // Values of a key column -> dense ids shared across calls (strings by value, whatever the
 // encoding; integers by value). kNullId for nulls.
 class KeyIds {
  public:
-  static constexpr uint32_t kNullId = 0xFFFFFFFFu;
+  static constexpr uint32_t kNullId = kNoId;
   // Appends one id per row of `array` to `out`.
   Status Map(const arrow::Array& array, std::string_view name, std::vector<uint32_t>* out);
   const std::vector<std::string>& names() const { return names_; }  // string keys, by id

@@ -10,44 +10,36 @@ Status KeyIds::Map(const arrow::Array& array, std::string_view name, std::vector
   const size_t base = out->size();
   out->resize(base + n);
   uint32_t* dst = out->data() + base;
-  auto strings = [&](const auto& arr) {
-    std::string_view prev;
-    uint32_t prev_id = kNullId;
-    for (int64_t i = 0; i < n; ++i) {
-      if (arr.IsNull(i)) {
-        dst[i] = kNullId;
-        continue;
-      }
-      std::string_view v = arr.GetView(i);
-      if (prev_id == kNullId || v != prev) {
-        auto it = strings_.find(v);
-        if (it == strings_.end()) {
-          it = strings_.emplace(std::string(v), next_++).first;
-          names_.emplace_back(v);
-        }
-        prev_id = it->second;
-        prev = v;
-      }
-      dst[i] = prev_id;
-    }
+  auto string_like = [](const arrow::DataType& t) {
+    return t.id() == arrow::Type::STRING || t.id() == arrow::Type::LARGE_STRING;
   };
+  if (array.type_id() == arrow::Type::DICTIONARY &&
+      !string_like(*static_cast<const arrow::DictionaryType&>(*array.type()).value_type())) {
+    // Integer values: ids of the dictionary's values, by index.
+    const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
+    std::vector<uint32_t> map;
+    ML_RETURN_NOT_OK(Map(*dict.dictionary(), name, &map));
+    ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
+    const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
+    const int64_t* raw = ix.raw_values();
+    for (int64_t i = 0; i < n; ++i) dst[i] = ix.IsNull(i) ? kNullId : map[raw[i]];
+    return Status::OK();
+  }
   switch (array.type_id()) {
     case arrow::Type::STRING:
-      strings(static_cast<const arrow::StringArray&>(array));
-      return Status::OK();
     case arrow::Type::LARGE_STRING:
-      strings(static_cast<const arrow::LargeStringArray&>(array));
-      return Status::OK();
-    case arrow::Type::DICTIONARY: {
-      const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
-      std::vector<uint32_t> map;
-      ML_RETURN_NOT_OK(Map(*dict.dictionary(), name, &map));
-      ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
-      const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
-      const int64_t* raw = ix.raw_values();
-      for (int64_t i = 0; i < n; ++i) dst[i] = ix.IsNull(i) ? kNullId : map[raw[i]];
-      return Status::OK();
-    }
+    case arrow::Type::DICTIONARY:
+      return MapStringRuns(
+          array, name,
+          [&](std::string_view v) {
+            auto it = strings_.find(v);
+            if (it == strings_.end()) {
+              it = strings_.emplace(std::string(v), next_++).first;
+              names_.emplace_back(v);
+            }
+            return it->second;
+          },
+          dst);
     case arrow::Type::INT8:
     case arrow::Type::INT16:
     case arrow::Type::INT32:

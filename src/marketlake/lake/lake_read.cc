@@ -21,6 +21,7 @@
 #include <tuple>
 #include <utility>
 
+#include "marketlake/common/bytes.h"
 #include "marketlake/filesystem.h"
 #include "marketlake/lake/lake_internal.h"
 #include "marketlake/lake/lake_store.h"
@@ -763,15 +764,19 @@ class LakeReaderImpl : public LakeReader {
     if (l.sym && l.ts && l.sym->null_count() == 0 && l.ts->null_count() == 0) {
       // No nulls (the usual case): compare the raw values, ts only within a symbol's run.
       const int64_t* ts = l.ts->raw_values();
-      std::string_view prev = l.sym->GetView(0);
+      const int32_t* offsets = l.sym->raw_value_offsets();
+      const char* data = reinterpret_cast<const char*>(l.sym->raw_data());
       for (int64_t i = 1; i < rows; ++i) {
-        const std::string_view cur = l.sym->GetView(i);
-        if (cur == prev) {
+        const char* prev = data + offsets[i - 1];
+        const char* cur = data + offsets[i];
+        const int64_t prev_len = offsets[i] - offsets[i - 1];
+        const int64_t cur_len = offsets[i + 1] - offsets[i];
+        if (internal::SameBytes(cur, cur_len, prev, prev_len)) {
           if (ts[i - 1] > ts[i]) return false;
-        } else if (cur < prev) {
+        } else if (std::string_view(cur, static_cast<size_t>(cur_len)) <
+                   std::string_view(prev, static_cast<size_t>(prev_len))) {
           return false;
         }
-        prev = cur;
       }
       return true;
     }
