@@ -126,11 +126,15 @@ Result<std::shared_ptr<arrow::Table>> AggregateReader(arrow::RecordBatchReader* 
 // earlier interval does not count in later ones. twa_* is null when all weights are 0.
 // Any row order: the rows are sorted by (symbol, ts, arrival) (O(rows) memory) and sampled
 // by QuoteSampler (quotes.h), the streaming form.
+// `columns` chooses the output columns and their order (empty: all of the above); a column
+// left out is not built at all. An unknown name is kNotFound listing the columns, a name
+// given twice kInvalidArgument.
 struct QuoteOptions {
   enum class Pick { kTightest, kLast };
   std::string interval = "1s";
   Pick pick = Pick::kTightest;
   std::string ts_column = "ts", symbol_column = "symbol";
+  std::vector<std::string> columns;
 };
 
 Result<std::shared_ptr<arrow::Table>> SampleQuotes(const arrow::Table& quotes,

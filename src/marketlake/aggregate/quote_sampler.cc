@@ -1,15 +1,18 @@
 // QuoteSampler: SampleQuotes' arithmetic, one open interval per symbol. Every sum is
 // accumulated in the order SampleQuotes uses (rows of a symbol by (ts, arrival)), so the
 // results are bit-identical, not merely close.
-#include <arrow/builder.h>
+#include <arrow/buffer_builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/bit_util.h>
 #include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "marketlake/aggregate/internal.h"
@@ -61,6 +64,121 @@ Result<std::shared_ptr<arrow::Array>> QuoteColumn(const arrow::RecordBatch& b,
   return *cast;
 }
 
+// The output columns, in SampleQuotes' order.
+enum Column : int {
+  kSymbol,
+  kTs,
+  kQuoteTs,
+  kBid,
+  kAsk,
+  kBidSize,
+  kAskSize,
+  kSpread,
+  kQuoteCount,
+  kTwaSpread,
+  kTwaMid,
+  kNumColumns
+};
+
+std::shared_ptr<arrow::Schema> FullSchema(const std::string& interval) {
+  auto ts_type = arrow::timestamp(arrow::TimeUnit::NANO, "UTC");
+  return arrow::schema(
+      {arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts_type),
+       arrow::field("quote_ts", ts_type), arrow::field("bid", arrow::float64()),
+       arrow::field("ask", arrow::float64()), arrow::field("bid_size", arrow::int64()),
+       arrow::field("ask_size", arrow::int64()), arrow::field("spread", arrow::float64()),
+       arrow::field("quote_count", arrow::int64()), arrow::field("twa_spread", arrow::float64()),
+       arrow::field("twa_mid", arrow::float64())},
+      arrow::key_value_metadata({"marketlake.interval"}, {interval}));
+}
+
+// An 8-byte output column built without per-row validity bits: the bitmap starts at the
+// first null (all rows before it valid), so a column without nulls has none.
+template <typename T>
+struct FixedColumn {
+  arrow::TypedBufferBuilder<T> values;
+  arrow::TypedBufferBuilder<bool> valid;  // empty until the first null
+  int64_t nulls = 0;
+
+  Status Reserve(int64_t n) {
+    ML_RETURN_NOT_OK(values.Reserve(n));
+    if (nulls > 0) ML_RETURN_NOT_OK(valid.Reserve(n));
+    return Status::OK();
+  }
+  // Reserve(n) was called for this row.
+  void UnsafeAppend(T v) {
+    values.UnsafeAppend(v);
+    if (nulls > 0) valid.UnsafeAppend(true);
+  }
+  // `room`: rows Reserve still guarantees after this one.
+  Status AppendNull(int64_t room) {
+    if (nulls == 0) {
+      ML_RETURN_NOT_OK(valid.Reserve(values.length() + 1 + room));
+      valid.UnsafeAppend(values.length(), true);
+    }
+    values.UnsafeAppend(T{});
+    valid.UnsafeAppend(false);
+    ++nulls;
+    return Status::OK();
+  }
+  Result<std::shared_ptr<arrow::Array>> Finish(const std::shared_ptr<arrow::DataType>& type) {
+    const int64_t n = values.length();
+    std::shared_ptr<arrow::Buffer> bitmap;
+    if (nulls > 0) ML_RETURN_NOT_OK(valid.Finish(&bitmap));
+    std::shared_ptr<arrow::Buffer> data;
+    ML_RETURN_NOT_OK(values.Finish(&data));
+    const int64_t null_count = nulls;
+    nulls = 0;
+    return arrow::MakeArray(arrow::ArrayData::Make(type, n, {bitmap, data}, null_count));
+  }
+};
+
+// The symbol column: offsets and bytes, never null.
+struct SymbolColumn {
+  arrow::TypedBufferBuilder<int32_t> offsets;
+  arrow::BufferBuilder data;
+  int64_t rows = 0;
+
+  Status Reserve(int64_t n) {
+    if (offsets.length() == 0) {
+      ML_RETURN_NOT_OK(offsets.Reserve(1));
+      offsets.UnsafeAppend(0);
+    }
+    return offsets.Reserve(n);
+  }
+  Status Append(const std::string& s) {
+    const int64_t end = data.length() + static_cast<int64_t>(s.size());
+    if (end > std::numeric_limits<int32_t>::max()) {
+      return Error(ErrorCode::kNotImplemented,
+                   "quote sample: more than 2 GiB of symbol text in one batch");
+    }
+    ML_RETURN_NOT_OK(data.Append(s.data(), static_cast<int64_t>(s.size())));
+    offsets.UnsafeAppend(static_cast<int32_t>(end));
+    ++rows;
+    return Status::OK();
+  }
+  Result<std::shared_ptr<arrow::Array>> Finish() {
+    if (offsets.length() == 0) {
+      ML_RETURN_NOT_OK(offsets.Reserve(1));
+      offsets.UnsafeAppend(0);
+    }
+    std::shared_ptr<arrow::Buffer> off, bytes;
+    ML_RETURN_NOT_OK(offsets.Finish(&off));
+    ML_RETURN_NOT_OK(data.Finish(&bytes));
+    const int64_t n = rows;
+    rows = 0;
+    return arrow::MakeArray(
+        arrow::ArrayData::Make(arrow::utf8(), n, {nullptr, off, bytes}, /*null_count=*/0));
+  }
+};
+
+// Whether row i of an optional int64 column is valid (false when the column is absent).
+bool ValidAt(const std::shared_ptr<arrow::Array>& a, int64_t i) {
+  if (a == nullptr) return false;
+  const uint8_t* bits = a->null_bitmap_data();
+  return bits == nullptr || arrow::bit_util::GetBit(bits, a->offset() + i);
+}
+
 }  // namespace
 
 struct QuoteSampler::Impl {
@@ -68,19 +186,17 @@ struct QuoteSampler::Impl {
   bool ordered = false;
   uint32_t prev_id = KeyIds::kNullId;  // ordered: the symbol of the previous row
   int64_t interval = 0;
-  std::shared_ptr<arrow::Schema> schema;
+  std::shared_ptr<arrow::Schema> full_schema, schema;
+  std::vector<int> out_columns;      // Column of each output field
+  bool want[kNumColumns] = {false};  // computed and appended only when output
   KeyIds keys;
   std::vector<SymbolInterval> state;  // by key id
   std::vector<uint32_t> open_ids;     // symbols with an open interval (unordered)
   std::vector<uint32_t> ids;          // scratch: key id per row
 
-  arrow::StringBuilder sym_b;
-  arrow::TimestampBuilder ts_b{arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
-                               arrow::default_memory_pool()};
-  arrow::TimestampBuilder qts_b{arrow::timestamp(arrow::TimeUnit::NANO, "UTC"),
-                                arrow::default_memory_pool()};
-  arrow::DoubleBuilder bid_b, ask_b, spread_b, tws_b, twm_b;
-  arrow::Int64Builder bsz_b, asz_b, count_b;
+  SymbolColumn sym_b;
+  FixedColumn<int64_t> ts_b, qts_b, bsz_b, asz_b, count_b;
+  FixedColumn<double> bid_b, ask_b, spread_b, tws_b, twm_b;
   int64_t pending = 0;  // rows in the builders
   int64_t room = 0;     // rows every builder has capacity for (ReserveRows)
 
@@ -92,10 +208,21 @@ struct QuoteSampler::Impl {
   }
 
   Status ReserveRows(int64_t n) {
-    for (arrow::ArrayBuilder* b : std::initializer_list<arrow::ArrayBuilder*>{
-             &sym_b, &ts_b, &qts_b, &bid_b, &ask_b, &spread_b, &tws_b, &twm_b, &bsz_b, &asz_b,
-             &count_b}) {
-      ML_RETURN_NOT_OK(b->Reserve(n));
+    const int64_t total = pending + n;
+    if (want[kSymbol]) ML_RETURN_NOT_OK(sym_b.Reserve(total + 1));
+    for (auto [c, b] : {std::pair<int, FixedColumn<int64_t>*>{kTs, &ts_b},
+                        {kQuoteTs, &qts_b},
+                        {kBidSize, &bsz_b},
+                        {kAskSize, &asz_b},
+                        {kQuoteCount, &count_b}}) {
+      if (want[c]) ML_RETURN_NOT_OK(b->Reserve(total));
+    }
+    for (auto [c, b] : {std::pair<int, FixedColumn<double>*>{kBid, &bid_b},
+                        {kAsk, &ask_b},
+                        {kSpread, &spread_b},
+                        {kTwaSpread, &tws_b},
+                        {kTwaMid, &twm_b}}) {
+      if (want[c]) ML_RETURN_NOT_OK(b->Reserve(total));
     }
     room = n;
     return Status::OK();
@@ -106,29 +233,40 @@ struct QuoteSampler::Impl {
     AddWeight(s, s.bucket_end);
     if (room <= 0) ML_RETURN_NOT_OK(ReserveRows(1024));
     --room;  // every builder has room for this row: unchecked appends
-    ML_RETURN_NOT_OK(sym_b.Append(keys.names()[id]));
-    ts_b.UnsafeAppend(s.bucket);
-    qts_b.UnsafeAppend(s.chosen_ts);
-    bid_b.UnsafeAppend(s.bid);
-    ask_b.UnsafeAppend(s.ask);
-    if (s.bid_size_valid) {
-      bsz_b.UnsafeAppend(s.bid_size);
-    } else {
-      bsz_b.UnsafeAppendNull();
+    if (want[kSymbol]) ML_RETURN_NOT_OK(sym_b.Append(keys.names()[id]));
+    if (want[kTs]) ts_b.UnsafeAppend(s.bucket);
+    if (want[kQuoteTs]) qts_b.UnsafeAppend(s.chosen_ts);
+    if (want[kBid]) bid_b.UnsafeAppend(s.bid);
+    if (want[kAsk]) ask_b.UnsafeAppend(s.ask);
+    if (want[kBidSize]) {
+      if (s.bid_size_valid) {
+        bsz_b.UnsafeAppend(s.bid_size);
+      } else {
+        ML_RETURN_NOT_OK(bsz_b.AppendNull(room));
+      }
     }
-    if (s.ask_size_valid) {
-      asz_b.UnsafeAppend(s.ask_size);
-    } else {
-      asz_b.UnsafeAppendNull();
+    if (want[kAskSize]) {
+      if (s.ask_size_valid) {
+        asz_b.UnsafeAppend(s.ask_size);
+      } else {
+        ML_RETURN_NOT_OK(asz_b.AppendNull(room));
+      }
     }
-    spread_b.UnsafeAppend(s.ask - s.bid);
-    count_b.UnsafeAppend(s.count);
-    if (s.w_sum > 0) {
-      tws_b.UnsafeAppend(s.w_spread / s.w_sum);
-      twm_b.UnsafeAppend(s.w_mid / s.w_sum);
-    } else {
-      tws_b.UnsafeAppendNull();
-      twm_b.UnsafeAppendNull();
+    if (want[kSpread]) spread_b.UnsafeAppend(s.ask - s.bid);
+    if (want[kQuoteCount]) count_b.UnsafeAppend(s.count);
+    if (want[kTwaSpread]) {
+      if (s.w_sum > 0) {
+        tws_b.UnsafeAppend(s.w_spread / s.w_sum);
+      } else {
+        ML_RETURN_NOT_OK(tws_b.AppendNull(room));
+      }
+    }
+    if (want[kTwaMid]) {
+      if (s.w_sum > 0) {
+        twm_b.UnsafeAppend(s.w_mid / s.w_sum);
+      } else {
+        ML_RETURN_NOT_OK(twm_b.AppendNull(room));
+      }
     }
     s.open = false;
     ++pending;
@@ -219,9 +357,9 @@ struct QuoteSampler::Impl {
         s.chosen_ts = t;
         s.bid = bid[i];
         s.ask = ask[i];
-        s.bid_size_valid = bsz != nullptr && bsz_a->IsValid(i);
+        s.bid_size_valid = ValidAt(bsz_a, i);
         s.bid_size = s.bid_size_valid ? bsz[i] : 0;
-        s.ask_size_valid = asz != nullptr && asz_a->IsValid(i);
+        s.ask_size_valid = ValidAt(asz_a, i);
         s.ask_size = s.ask_size_valid ? asz[i] : 0;
       }
       s.last_ts = t;
@@ -251,18 +389,49 @@ struct QuoteSampler::Impl {
   }
 
   Result<std::shared_ptr<arrow::RecordBatch>> Take() {
-    std::vector<std::shared_ptr<arrow::Array>> cols(11);
-    ML_RETURN_NOT_OK(sym_b.Finish(&cols[0]));
-    ML_RETURN_NOT_OK(ts_b.Finish(&cols[1]));
-    ML_RETURN_NOT_OK(qts_b.Finish(&cols[2]));
-    ML_RETURN_NOT_OK(bid_b.Finish(&cols[3]));
-    ML_RETURN_NOT_OK(ask_b.Finish(&cols[4]));
-    ML_RETURN_NOT_OK(bsz_b.Finish(&cols[5]));
-    ML_RETURN_NOT_OK(asz_b.Finish(&cols[6]));
-    ML_RETURN_NOT_OK(spread_b.Finish(&cols[7]));
-    ML_RETURN_NOT_OK(count_b.Finish(&cols[8]));
-    ML_RETURN_NOT_OK(tws_b.Finish(&cols[9]));
-    ML_RETURN_NOT_OK(twm_b.Finish(&cols[10]));
+    std::vector<std::shared_ptr<arrow::Array>> cols;
+    cols.reserve(out_columns.size());
+    for (size_t k = 0; k < out_columns.size(); ++k) {
+      const auto& type = schema->field(static_cast<int>(k))->type();
+      Result<std::shared_ptr<arrow::Array>> col = std::shared_ptr<arrow::Array>();
+      switch (out_columns[k]) {
+        case kSymbol:
+          col = sym_b.Finish();
+          break;
+        case kTs:
+          col = ts_b.Finish(type);
+          break;
+        case kQuoteTs:
+          col = qts_b.Finish(type);
+          break;
+        case kBid:
+          col = bid_b.Finish(type);
+          break;
+        case kAsk:
+          col = ask_b.Finish(type);
+          break;
+        case kBidSize:
+          col = bsz_b.Finish(type);
+          break;
+        case kAskSize:
+          col = asz_b.Finish(type);
+          break;
+        case kSpread:
+          col = spread_b.Finish(type);
+          break;
+        case kQuoteCount:
+          col = count_b.Finish(type);
+          break;
+        case kTwaSpread:
+          col = tws_b.Finish(type);
+          break;
+        default:
+          col = twm_b.Finish(type);
+          break;
+      }
+      ML_RETURN_NOT_OK(col.status());
+      cols.push_back(*std::move(col));
+    }
     const int64_t rows = pending;
     pending = 0;
     room = 0;  // finished builders start empty
@@ -282,15 +451,33 @@ Result<std::unique_ptr<QuoteSampler>> QuoteSampler::Make(const QuoteOptions& opt
   if (impl->interval <= 0) {
     return Error(ErrorCode::kInvalidArgument, "quote interval must be positive");
   }
-  auto ts_type = arrow::timestamp(arrow::TimeUnit::NANO, "UTC");
-  impl->schema = arrow::schema(
-      {arrow::field("symbol", arrow::utf8()), arrow::field("ts", ts_type),
-       arrow::field("quote_ts", ts_type), arrow::field("bid", arrow::float64()),
-       arrow::field("ask", arrow::float64()), arrow::field("bid_size", arrow::int64()),
-       arrow::field("ask_size", arrow::int64()), arrow::field("spread", arrow::float64()),
-       arrow::field("quote_count", arrow::int64()), arrow::field("twa_spread", arrow::float64()),
-       arrow::field("twa_mid", arrow::float64())},
-      arrow::key_value_metadata({"marketlake.interval"}, {options.interval}));
+  impl->full_schema = FullSchema(options.interval);
+  const auto& full = *impl->full_schema;
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  for (const auto& name : options.columns) {
+    const int c = full.GetFieldIndex(name);
+    if (c < 0) {
+      return Error(ErrorCode::kNotFound,
+                   fmt::format("quote sample: no output column '{}' (have: {})", name,
+                               fmt::join(full.field_names(), ", ")));
+    }
+    if (impl->want[c]) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("quote sample: output column '{}' given twice", name));
+    }
+    impl->want[c] = true;
+    impl->out_columns.push_back(c);
+    fields.push_back(full.field(c));
+  }
+  if (options.columns.empty()) {
+    for (int c = 0; c < kNumColumns; ++c) {
+      impl->want[c] = true;
+      impl->out_columns.push_back(c);
+    }
+    impl->schema = impl->full_schema;
+  } else {
+    impl->schema = arrow::schema(fields, full.metadata());
+  }
   return std::unique_ptr<QuoteSampler>(new QuoteSampler(std::move(impl)));
 }
 

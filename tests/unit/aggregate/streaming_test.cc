@@ -6,7 +6,11 @@
 #include <arrow/json/from_string.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "marketlake/asof.h"
 #include "marketlake/bars.h"
@@ -192,6 +196,185 @@ TEST(QuoteSampler, GeneratedQuotesAndOrderErrors) {
   auto reversed = arrow::compute::Take(rev, idx).ValueOrDie().table();
   Status st = bad->Consume(*reversed->CombineChunksToBatch().ValueOrDie());
   EXPECT_EQ(CodeOf(st), ErrorCode::kInvalidArgument) << st.ToString();
+}
+
+// One output row worked out by brute force from the quotes, independently of the sampler.
+struct ExpectedSample {
+  std::string symbol;
+  int64_t bucket = 0, quote_ts = 0, count = 0;
+  double bid = 0, ask = 0;
+  std::optional<int64_t> bid_size, ask_size;
+  std::optional<double> twa_spread, twa_mid;
+};
+
+// The tightest quote per (symbol, 1s interval) of `quotes` (rows with a null bid or ask
+// skipped), with time weights as bars.h states them, in (symbol, interval) order.
+std::vector<ExpectedSample> BruteForceTightest(const arrow::Table& quotes) {
+  auto flat = quotes.CombineChunksToBatch().ValueOrDie();
+  const auto& ts = static_cast<const arrow::TimestampArray&>(*flat->GetColumnByName("ts"));
+  const auto& sym = static_cast<const arrow::StringArray&>(*flat->GetColumnByName("symbol"));
+  const auto& bid = static_cast<const arrow::DoubleArray&>(*flat->GetColumnByName("bid"));
+  const auto& ask = static_cast<const arrow::DoubleArray&>(*flat->GetColumnByName("ask"));
+  const auto& bs = static_cast<const arrow::Int64Array&>(*flat->GetColumnByName("bid_size"));
+  const auto& as = static_cast<const arrow::Int64Array&>(*flat->GetColumnByName("ask_size"));
+  std::map<std::string, std::vector<int64_t>> rows;  // by symbol, arrival order
+  for (int64_t i = 0; i < flat->num_rows(); ++i) {
+    if (bid.IsNull(i) || ask.IsNull(i)) continue;
+    rows[sym.GetString(i)].push_back(i);
+  }
+  constexpr int64_t kSec = 1'000'000'000;
+  std::vector<ExpectedSample> out;
+  for (auto& [name, r] : rows) {
+    std::stable_sort(r.begin(), r.end(),
+                     [&](int64_t a, int64_t b) { return ts.Value(a) < ts.Value(b); });
+    for (size_t k = 0; k < r.size();) {
+      const int64_t bucket = ts.Value(r[k]) / kSec * kSec;
+      size_t end = k;
+      while (end < r.size() && ts.Value(r[end]) / kSec * kSec == bucket) ++end;
+      ExpectedSample e;
+      e.symbol = name;
+      e.bucket = bucket;
+      e.count = static_cast<int64_t>(end - k);
+      size_t best = k;
+      double w_sum = 0, w_spread = 0, w_mid = 0;
+      for (size_t j = k; j < end; ++j) {
+        const int64_t i = r[j];
+        if (ask.Value(i) - bid.Value(i) < ask.Value(r[best]) - bid.Value(r[best])) best = j;
+        const int64_t until = j + 1 < end ? ts.Value(r[j + 1]) : bucket + kSec;
+        const double w = static_cast<double>(until - ts.Value(i));
+        w_sum += w;
+        w_spread += w * (ask.Value(i) - bid.Value(i));
+        w_mid += w * (0.5 * (bid.Value(i) + ask.Value(i)));
+      }
+      const int64_t i = r[best];
+      e.quote_ts = ts.Value(i);
+      e.bid = bid.Value(i);
+      e.ask = ask.Value(i);
+      if (bs.IsValid(i)) e.bid_size = bs.Value(i);
+      if (as.IsValid(i)) e.ask_size = as.Value(i);
+      if (w_sum > 0) {
+        e.twa_spread = w_spread / w_sum;
+        e.twa_mid = w_mid / w_sum;
+      }
+      out.push_back(e);
+      k = end;
+    }
+  }
+  return out;
+}
+
+// The sampler's rows against the brute force, column by column and null by null.
+void ExpectSamples(const arrow::Table& got, const std::vector<ExpectedSample>& want) {
+  ASSERT_EQ(got.num_rows(), static_cast<int64_t>(want.size()));
+  auto b = got.CombineChunksToBatch().ValueOrDie();
+  ASSERT_TRUE(b->ValidateFull().ok());
+  const auto& sym = static_cast<const arrow::StringArray&>(*b->GetColumnByName("symbol"));
+  const auto& ts = static_cast<const arrow::TimestampArray&>(*b->GetColumnByName("ts"));
+  const auto& qts = static_cast<const arrow::TimestampArray&>(*b->GetColumnByName("quote_ts"));
+  const auto& bid = static_cast<const arrow::DoubleArray&>(*b->GetColumnByName("bid"));
+  const auto& ask = static_cast<const arrow::DoubleArray&>(*b->GetColumnByName("ask"));
+  const auto& spread = static_cast<const arrow::DoubleArray&>(*b->GetColumnByName("spread"));
+  const auto& count = static_cast<const arrow::Int64Array&>(*b->GetColumnByName("quote_count"));
+  const auto& bs = static_cast<const arrow::Int64Array&>(*b->GetColumnByName("bid_size"));
+  const auto& as = static_cast<const arrow::Int64Array&>(*b->GetColumnByName("ask_size"));
+  const auto& tws = static_cast<const arrow::DoubleArray&>(*b->GetColumnByName("twa_spread"));
+  const auto& twm = static_cast<const arrow::DoubleArray&>(*b->GetColumnByName("twa_mid"));
+  for (const arrow::Array* never_null :
+       std::vector<const arrow::Array*>{&sym, &ts, &qts, &bid, &ask, &spread, &count}) {
+    EXPECT_EQ(never_null->null_count(), 0);
+  }
+  int64_t size_nulls = 0;
+  for (int64_t i = 0; i < b->num_rows(); ++i) {
+    const ExpectedSample& e = want[static_cast<size_t>(i)];
+    SCOPED_TRACE("row " + std::to_string(i));
+    EXPECT_EQ(sym.GetString(i), e.symbol);
+    EXPECT_EQ(ts.Value(i), e.bucket);
+    EXPECT_EQ(qts.Value(i), e.quote_ts);
+    EXPECT_EQ(bid.Value(i), e.bid);
+    EXPECT_EQ(ask.Value(i), e.ask);
+    EXPECT_EQ(spread.Value(i), e.ask - e.bid);
+    EXPECT_EQ(count.Value(i), e.count);
+    EXPECT_EQ(bs.IsValid(i), e.bid_size.has_value());
+    if (e.bid_size) EXPECT_EQ(bs.Value(i), *e.bid_size);
+    EXPECT_EQ(as.IsValid(i), e.ask_size.has_value());
+    if (e.ask_size) EXPECT_EQ(as.Value(i), *e.ask_size);
+    size_nulls += as.IsNull(i) ? 1 : 0;
+    EXPECT_EQ(tws.IsValid(i), e.twa_spread.has_value());
+    if (e.twa_spread) EXPECT_EQ(tws.Value(i), *e.twa_spread);
+    EXPECT_EQ(twm.IsValid(i), e.twa_mid.has_value());
+    if (e.twa_mid) EXPECT_EQ(twm.Value(i), *e.twa_mid);
+  }
+  EXPECT_GT(size_nulls, 0);  // the nulls start part-way: rows before them stay valid
+}
+
+TEST(QuoteSampler, EqualsBruteForceWithNullsStartingMidBatch) {
+  for (uint64_t seed : {11, 12, 13}) {
+    auto quotes = RandomQuotes(seed, 6000);
+    const auto want = BruteForceTightest(*quotes);
+    // One-shot and (symbol, ts)-ordered streaming, batches small and large.
+    ExpectSamples(*SampleQuotes(*quotes, QuoteOptions{}).ValueOrDie(), want);
+    for (int64_t rows : {97, 2500, 6000}) {
+      auto sampler = QuoteSampler::Make(QuoteOptions{}, /*ordered_by_symbol=*/true).ValueOrDie();
+      std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
+      for (const auto& b : Batches(BySymbolTs(quotes), rows)) {
+        ASSERT_TRUE(sampler->Consume(*b).ok());
+        parts.push_back(sampler->TakeCompleted().ValueOrDie());
+      }
+      parts.push_back(sampler->Finish().ValueOrDie());
+      ExpectSamples(*arrow::Table::FromRecordBatches(parts).ValueOrDie(), want);
+    }
+  }
+}
+
+TEST(QuoteSampler, ColumnsChooseAndOrderTheOutput) {
+  auto quotes = RandomQuotes(21, 3000);
+  auto full = SampleQuotes(*quotes, QuoteOptions{}).ValueOrDie()->CombineChunks().ValueOrDie();
+  for (std::vector<std::string> cols :
+       {std::vector<std::string>{"symbol", "ts", "bid", "ask", "quote_count"},
+        {"twa_mid", "ask_size", "symbol"},
+        {"quote_ts"},
+        {"symbol", "ts", "quote_ts", "bid", "ask", "bid_size", "ask_size", "spread", "quote_count",
+         "twa_spread", "twa_mid"}}) {
+    QuoteOptions o;
+    o.columns = cols;
+    auto sampler = QuoteSampler::Make(o, /*ordered_by_symbol=*/true).ValueOrDie();
+    EXPECT_EQ(sampler->schema()->field_names(), cols);
+    EXPECT_EQ(sampler->schema()->metadata()->Get("marketlake.interval").ValueOrDie(), "1s");
+    std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
+    for (const auto& b : Batches(BySymbolTs(quotes), 500)) {
+      ASSERT_TRUE(sampler->Consume(*b).ok());
+      parts.push_back(sampler->TakeCompleted().ValueOrDie());
+    }
+    parts.push_back(sampler->Finish().ValueOrDie());
+    auto got = arrow::Table::FromRecordBatches(parts).ValueOrDie()->CombineChunks().ValueOrDie();
+    std::vector<int> idx;
+    for (const auto& c : cols) idx.push_back(full->schema()->GetFieldIndex(c));
+    auto want = full->SelectColumns(idx).ValueOrDie();
+    EXPECT_TRUE(got->Equals(*want, /*check_metadata=*/false)) << cols.front();
+    EXPECT_TRUE(got->ValidateFull().ok());
+  }
+  // Without size columns in the input, the size columns are null.
+  auto no_sizes = quotes->RemoveColumn(quotes->schema()->GetFieldIndex("ask_size"))
+                      .ValueOrDie()
+                      ->RemoveColumn(quotes->schema()->GetFieldIndex("bid_size"))
+                      .ValueOrDie();
+  QuoteOptions o;
+  o.columns = {"symbol", "bid_size", "ask_size"};
+  auto t = SampleQuotes(*no_sizes, o).ValueOrDie();
+  EXPECT_EQ(t->num_rows(), full->num_rows());
+  EXPECT_EQ(t->column(1)->null_count(), t->num_rows());
+  EXPECT_EQ(t->column(2)->null_count(), t->num_rows());
+
+  o.columns = {"symbol", "mid"};
+  auto unknown = QuoteSampler::Make(o);
+  EXPECT_EQ(CodeOf(unknown.status()), ErrorCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(),
+            "quote sample: no output column 'mid' (have: symbol, ts, quote_ts, bid, ask, "
+            "bid_size, ask_size, spread, quote_count, twa_spread, twa_mid)");
+  o.columns = {"bid", "ts", "bid"};
+  auto twice = QuoteSampler::Make(o);
+  EXPECT_EQ(CodeOf(twice.status()), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(twice.status().message(), "quote sample: output column 'bid' given twice");
 }
 
 std::shared_ptr<arrow::Table> Collect(AsofStream& s, const std::shared_ptr<arrow::Table>& left,
