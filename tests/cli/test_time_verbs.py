@@ -354,6 +354,42 @@ def test_sample_quotes_write_twice_equals_streamed(marketlake_bin, tmp_path):
           "AAPL", "--write", code=2, category="invalid argument")
 
 
+def test_columns_choose_the_output(marketlake_bin, quotes_lake, trades_lake):
+    """--columns gives exactly those columns of the full output, in that order; a name the
+    output lacks, a name given twice, and --columns with --write are refused."""
+    tmp, lake, _ = quotes_lake
+    full = run_to_parquet(marketlake_bin, tmp, "sample-quotes", "--lake", lake)
+    for cols in (["symbol", "ts", "quote_ts", "bid", "ask", "bid_size", "ask_size",
+                  "quote_count"], ["twa_mid", "symbol"], ["ask_size"]):
+        got = run_to_parquet(marketlake_bin, tmp, "sample-quotes", "--lake", lake,
+                             "--columns", ",".join(cols))
+        assert got.column_names == cols
+        assert got.equals(full.select(cols))
+    line = fails(marketlake_bin, "sample-quotes", "--lake", lake, "--columns", "symbol,mid",
+                 code=3, category="not found")
+    assert line.endswith("--columns: no output column 'mid' (have: symbol, ts, quote_ts, bid, "
+                         "ask, bid_size, ask_size, spread, quote_count, twa_spread, twa_mid)")
+    line = fails(marketlake_bin, "sample-quotes", "--lake", lake, "--columns", "bid,ts,bid",
+                 code=2, category="invalid argument")
+    assert line.endswith("--columns: 'bid' given twice")
+    line = fails(marketlake_bin, "sample-quotes", "--lake", lake, "--columns", "bid", "--write",
+                 code=2, category="invalid argument")
+    assert line.endswith("--columns: not with --write (a derived dataset keeps every column)")
+
+    ttmp, tlake, _ = trades_lake
+    bars = run_to_parquet(marketlake_bin, ttmp, "bars", "--lake", tlake, "--interval", "1m")
+    got = run_to_parquet(marketlake_bin, ttmp, "bars", "--lake", tlake, "--interval", "1m",
+                         "--columns", "close,symbol,ts")
+    assert got.equals(bars.select(["close", "symbol", "ts"]))
+    fails(marketlake_bin, "bars", "--lake", tlake, "--interval", "1m", "--columns", "price",
+          code=3, category="not found")
+    fails(marketlake_bin, "bars", "--lake", tlake, "--interval", "1m", "--columns", "ts",
+          "--write", code=2, category="invalid argument")
+    line = fails(marketlake_bin, "asof", "quotes", "quotes", "--lake", lake, "--columns",
+                 "symbol,symbol", code=2, category="invalid argument")
+    assert line.endswith("--columns: 'symbol' given twice")
+
+
 @pytest.mark.parametrize("tolerance", [None, "2s"])
 def test_asof_matches_duckdb(marketlake_bin, quotes_lake, tolerance):
     tmp, lake, quotes = quotes_lake

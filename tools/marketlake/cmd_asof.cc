@@ -19,6 +19,7 @@
 #include "marketlake/schema.h"
 #include "ordered_output.h"
 #include "progress.h"
+#include "time_verbs.h"
 #include "write_flags.h"
 
 namespace marketlake::cli {
@@ -35,23 +36,6 @@ struct Options {
   std::string columns;  // output projection
   bool json = false;
 };
-
-// Indices of `columns` in `schema` (all when empty).
-Result<std::vector<int>> Projection(const std::string& columns, const arrow::Schema& schema) {
-  std::vector<int> out;
-  for (const auto& c : SplitList(columns)) {
-    int i = schema.GetFieldIndex(c);
-    if (i < 0) {
-      return Error(ErrorCode::kNotFound, fmt::format("--columns: no output column '{}' (have: {})",
-                                                     c, fmt::join(schema.field_names(), ", ")));
-    }
-    out.push_back(i);
-  }
-  if (out.empty()) {
-    for (int i = 0; i < schema.num_fields(); ++i) out.push_back(i);
-  }
-  return out;
-}
 
 // "5s", "1m", "250ms", "100us", "0s": a duration in nanoseconds.
 Result<int64_t> ParseTolerance(const std::string& text) {
@@ -106,7 +90,7 @@ Status Run(const Options& o) {
     ML_ASSIGN_OR_RETURN(auto lt, ReadLakeTable(left.get(), lread));
     ML_ASSIGN_OR_RETURN(auto rt, ReadLakeTable(right.get(), rread));
     ML_ASSIGN_OR_RETURN(auto full, AsofJoin(*lt, *rt, a));
-    ML_ASSIGN_OR_RETURN(auto keep, Projection(o.columns, *full->schema()));
+    ML_ASSIGN_OR_RETURN(auto keep, OutputProjection(o.columns, *full->schema()));
     ML_ASSIGN_OR_RETURN(auto joined, full->SelectColumns(keep));
     ML_ASSIGN_OR_RETURN(auto writer, OpenOutput(out_flags, joined->schema(), sel.tz));
     arrow::TableBatchReader batches(*joined);
@@ -134,7 +118,7 @@ Status Run(const Options& o) {
                                        return std::shared_ptr<arrow::RecordBatch>();
                                      },
                                      a));
-  ML_ASSIGN_OR_RETURN(auto keep, Projection(o.columns, *full->schema()));
+  ML_ASSIGN_OR_RETURN(auto keep, OutputProjection(o.columns, *full->schema()));
   // Output column i of `full` is left column i, or the i - nl'th right column but the key.
   const int nl = lfull->num_fields();
   std::vector<int> right_nonkey;
@@ -161,6 +145,8 @@ Status Run(const Options& o) {
   rread.columns = needed(*rfull, rwant);
   lread.prefetch = true;  // both sides decode ahead while the join runs
   rread.prefetch = true;
+  lread.decode_threads = DecodeThreads();  // files decode in parallel
+  rread.decode_threads = DecodeThreads();
   lread.coalesce = false;  // the merges' runs as they are, not copied together
   rread.coalesce = false;
   ML_ASSIGN_OR_RETURN(auto lreader, LakeReader::Open(left.get(), lread));

@@ -40,6 +40,7 @@ struct Options {
   bool write = false;
   std::string dataset;  // --write target; default bars_<interval>
   bool json = false;
+  std::string columns;  // output projection
 };
 
 // What the aggregation needs, resolved from the flags.
@@ -240,15 +241,26 @@ Status Run(const Options& o) {
   ML_ASSIGN_OR_RETURN(auto probe_reader, LakeReader::Open(source.get(), probe));
   ML_ASSIGN_OR_RETURN(Plan plan, MakePlan(o, *probe_reader->schema()));
   probe_reader.reset();
-  if (o.write) return Write(o, *lake, source.get(), sel, plan);
+  if (o.write) {
+    if (!o.columns.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--columns: not with --write (a derived dataset keeps every column)");
+    }
+    return Write(o, *lake, source.get(), sel, plan);
+  }
 
   OutputFlags out_flags = o.out;
   if (o.json && out_flags.format.empty()) out_flags.format = "jsonl";
   LakeReadOptions read;
   ApplySelection(sel, &read);
   std::unique_ptr<BatchWriter> writer;
+  std::vector<int> keep;
   Progress progress("bars", -1);
-  auto sink = [&](const std::shared_ptr<arrow::Table>& t) -> Status {
+  auto sink = [&](const std::shared_ptr<arrow::Table>& all) -> Status {
+    if (!writer) {
+      ML_ASSIGN_OR_RETURN(keep, OutputProjection(o.columns, *all->schema()));
+    }
+    ML_ASSIGN_OR_RETURN(auto t, all->SelectColumns(keep));
     if (!writer) {
       ML_ASSIGN_OR_RETURN(writer, OpenOrderedOutput(out_flags, t->schema(), sel.tz));
     }
@@ -287,6 +299,9 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
   cmd->add_option("--dataset", o->dataset, "Dataset --write writes (default: bars_<interval>)");
   cmd->add_flag("--json", o->json,
                 "With --write: a JSON summary; otherwise JSON lines (as --format jsonl)");
+  cmd->add_option("--columns", o->columns,
+                  "Output columns, in this order (default all: symbol, ts, open, high, low, "
+                  "close, volume, trade_count, vwap, notional)");
   cmd->footer(
       "Sessions: intraday bars count every row unless --session is given; daily bars count\n"
       "the regular session by default (--session extended: 04:00-20:00; all: the whole day).\n"
@@ -296,7 +311,9 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
       "  marketlake bars --lake ./lake --interval 1d --session extended --format csv\n"
       "  marketlake bars --lake ./lake --interval 1s --write              # -> bars_1s\n"
       "  marketlake bars --lake ./lake --from-dataset bars_1s --interval 1m --write --json\n"
-      "  marketlake bars --lake ./lake --interval 5m --session regular --fill --out bars.parquet");
+      "  marketlake bars --lake ./lake --interval 5m --session regular --fill --out bars.parquet\n"
+      "  marketlake bars --lake ./lake --interval 1m --columns symbol,ts,close,volume --format "
+      "csv");
   run = [o] { return Run(*o); };
   return cmd;
 }

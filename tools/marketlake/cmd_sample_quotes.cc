@@ -3,9 +3,11 @@
 // memory (QuoteSampler over a (symbol, ts)-ordered LakeReader), printed or written back.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "command.h"
@@ -30,6 +32,7 @@ struct Options {
   bool write = false;
   std::string dataset;  // default quotes_<interval>
   bool json = false;
+  std::string columns;  // output projection
 };
 
 // Streams the quotes `read` selects through a sampler; `sink` gets rows in (symbol, ts)
@@ -37,8 +40,9 @@ struct Options {
 template <typename Sink>
 Result<int64_t> Sample(Dataset* source, LakeReadOptions read, const QuoteOptions& q, Sink sink,
                        Progress* progress, int64_t rows_before) {
-  read.prefetch = true;   // decode the next batches while this one is sampled
-  read.coalesce = false;  // the merge's runs as they are, not copied together
+  read.prefetch = true;                   // decode the next batches while this one is sampled
+  read.decode_threads = DecodeThreads();  // files decode in parallel
+  read.coalesce = false;                  // the merge's runs as they are, not copied together
   ML_ASSIGN_OR_RETURN(auto reader, LakeReader::Open(source, read));
   ML_ASSIGN_OR_RETURN(auto sampler, QuoteSampler::Make(q, /*ordered_by_symbol=*/true));
   int64_t rows = 0;
@@ -72,12 +76,28 @@ Status Run(const Options& o) {
   }
   ML_ASSIGN_OR_RETURN(int64_t interval_ns, ParseBarInterval(o.interval));
   if (interval_ns <= 0) return Error(ErrorCode::kInvalidArgument, "--interval: must be positive");
+  if (!o.columns.empty()) {
+    if (o.write) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--columns: not with --write (a derived dataset keeps every column)");
+    }
+    ML_ASSIGN_OR_RETURN(auto all, QuoteSampler::Make(q));
+    ML_ASSIGN_OR_RETURN(auto keep, OutputProjection(o.columns, *all->schema()));
+    for (int i : keep) q.columns.push_back(all->schema()->field(i)->name());
+  }
+  // Sizes are read only when they are output.
+  auto wanted = [&](const char* c) {
+    return q.columns.empty() || std::find(q.columns.begin(), q.columns.end(), c) != q.columns.end();
+  };
   LakeReadOptions read;
   ApplySelection(sel, &read);
   {
     ML_ASSIGN_OR_RETURN(auto probe, LakeReader::Open(source.get(), LakeReadOptions{}));
     for (const char* c : {"symbol", "ts", "bid", "ask", "bid_size", "ask_size"}) {
-      if (probe->schema()->GetFieldIndex(c) >= 0) read.columns.emplace_back(c);
+      const bool size = std::string_view(c).ends_with("_size");
+      if (probe->schema()->GetFieldIndex(c) >= 0 && (!size || wanted(c))) {
+        read.columns.emplace_back(c);
+      }
     }
   }
   Progress progress("sample-quotes", -1);
@@ -179,6 +199,9 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
   cmd->add_option("--dataset", o->dataset, "Dataset --write writes (default quotes_<interval>)");
   cmd->add_flag("--json", o->json,
                 "With --write: a JSON summary; otherwise JSON lines (as --format jsonl)");
+  cmd->add_option("--columns", o->columns,
+                  "Output columns, in this order (default all; columns left out are not "
+                  "computed, and bid_size/ask_size not read)");
   cmd->footer(
       "Columns: symbol, ts (interval start), quote_ts, bid, ask, bid_size, ask_size, spread,\n"
       "quote_count, twa_spread, twa_mid (docs/time.md says how time weights are taken).\n"
@@ -186,7 +209,9 @@ CLI::App* Setup(CLI::App& app, Runner& run) {
       "  marketlake sample-quotes --lake ./lake --interval 1s --keep tightest --symbol AAPL\n"
       "  marketlake sample-quotes --lake ./lake --interval 1m --keep last --session regular "
       "--out q1m.parquet\n"
-      "  marketlake sample-quotes --lake ./lake --interval 1s --write --json");
+      "  marketlake sample-quotes --lake ./lake --interval 1s --write --json\n"
+      "  marketlake sample-quotes --lake ./lake --columns symbol,ts,bid,ask,quote_count "
+      "--out q1s.parquet");
   run = [o] { return Run(*o); };
   return cmd;
 }

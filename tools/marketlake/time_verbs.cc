@@ -2,6 +2,7 @@
 #include "time_verbs.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <arrow/api.h>
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "marketlake/timestamp.h"
+#include "write_flags.h"
 
 namespace marketlake::cli {
 
@@ -23,6 +25,25 @@ int64_t CeilTo(int64_t a, int64_t step) { return -FloorDiv(-a, step) * step; }
 int DecodeThreads() {
   const unsigned cores = std::thread::hardware_concurrency();
   return static_cast<int>(std::clamp(cores, 1u, 4u));
+}
+
+Result<std::vector<int>> OutputProjection(const std::string& columns, const arrow::Schema& schema) {
+  std::vector<int> out;
+  for (const auto& c : SplitList(columns)) {
+    const int i = schema.GetFieldIndex(c);
+    if (i < 0) {
+      return Error(ErrorCode::kNotFound, fmt::format("--columns: no output column '{}' (have: {})",
+                                                     c, fmt::join(schema.field_names(), ", ")));
+    }
+    if (std::find(out.begin(), out.end(), i) != out.end()) {
+      return Error(ErrorCode::kInvalidArgument, fmt::format("--columns: '{}' given twice", c));
+    }
+    out.push_back(i);
+  }
+  if (out.empty()) {
+    for (int i = 0; i < schema.num_fields(); ++i) out.push_back(i);
+  }
+  return out;
 }
 
 std::string LastSymbol(const arrow::RecordBatch& b) {

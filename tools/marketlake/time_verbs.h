@@ -1,6 +1,6 @@
-// Helpers shared by the time verbs (bars, sample-quotes, asof): the last symbol of a
-// (symbol, ts)-ordered batch, the time partitions a range covers, and the check that a
-// derived dataset is rewritten with the parameters it was written with.
+// Helpers shared by the time verbs (bars, sample-quotes, asof): the --columns projection,
+// the last symbol of a (symbol, ts)-ordered batch, the time partitions a range covers, and the
+// check that a derived dataset is rewritten with the parameters it was written with.
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -23,6 +23,11 @@ inline constexpr int64_t kNsPerDay = 86400 * kNsPerSec;
 int64_t FloorDiv(int64_t a, int64_t b);
 // The smallest multiple of `step` >= a.
 int64_t CeilTo(int64_t a, int64_t step);
+
+// --columns of a time verb: the indices of the comma-separated `columns` in `schema`, in
+// that order (every field when empty). kNotFound for a name the schema lacks (the message
+// lists those it has), kInvalidArgument for a name given twice.
+Result<std::vector<int>> OutputProjection(const std::string& columns, const arrow::Schema& schema);
 
 // Threads a time verb's LakeReader decodes files on (LakeReadOptions::decode_threads): the
 // cores, at most 4.
