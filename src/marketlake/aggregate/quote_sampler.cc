@@ -43,6 +43,7 @@ struct SymbolInterval {
   double last_bid = 0, last_ask = 0;
   // Set when the symbol's last interval was handed out at the next symbol's start.
   bool closed = false;
+  bool listed = false;  // in open_ids
   int64_t closed_bucket = 0;
 };
 
@@ -324,7 +325,9 @@ struct QuoteSampler::Impl {
             fmt::format("quotes of '{}' are not in time order: {} after {}", keys.names()[id],
                         FormatTimestampNanos(t), FormatTimestampNanos(s.last_ts)));
       }
-      const int64_t bucket = FloorDiv(t, interval) * interval;
+      // Most quotes fall in their symbol's open interval: no division for them.
+      const int64_t bucket =
+          s.open && t >= s.bucket && t < s.bucket_end ? s.bucket : FloorDiv(t, interval) * interval;
       if (s.open) {
         if (bucket == s.bucket) {
           AddWeight(s, t);
@@ -347,7 +350,10 @@ struct QuoteSampler::Impl {
         s.w_sum = s.w_spread = s.w_mid = 0;
         s.best = spread;
         choose = true;
-        open_ids.push_back(id);
+        if (!s.listed) {
+          s.listed = true;
+          open_ids.push_back(id);
+        }
       } else {
         choose = pick_last || spread < s.best;
       }
@@ -368,10 +374,12 @@ struct QuoteSampler::Impl {
     }
     // Forget symbols whose interval was emitted mid-batch from the open list.
     open_ids.erase(std::remove_if(open_ids.begin(), open_ids.end(),
-                                  [&](uint32_t id) { return !state[id].open; }),
+                                  [&](uint32_t id) {
+                                    if (state[id].open) return false;
+                                    state[id].listed = false;
+                                    return true;
+                                  }),
                    open_ids.end());
-    std::sort(open_ids.begin(), open_ids.end());
-    open_ids.erase(std::unique(open_ids.begin(), open_ids.end()), open_ids.end());
     return Status::OK();
   }
 
@@ -379,6 +387,7 @@ struct QuoteSampler::Impl {
   Status CloseAll() {
     std::vector<uint32_t> closing;
     for (uint32_t id : open_ids) {
+      state[id].listed = false;
       if (state[id].open) closing.push_back(id);
     }
     std::sort(closing.begin(), closing.end(),
