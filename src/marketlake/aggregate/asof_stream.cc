@@ -15,6 +15,7 @@
 
 #include "marketlake/aggregate/internal.h"
 #include "marketlake/asof.h"
+#include "marketlake/common/bytes.h"
 #include "marketlake/timestamp.h"
 
 namespace marketlake {
@@ -158,10 +159,10 @@ struct AsofStream::Impl {
       }
       const std::string_view rk = r_keys[pos];
       const int64_t rt = r_time.values[pos];
-      const int c = rk.compare(lk);
+      const int c = internal::CompareBytes(rk, lk);
       if (c > 0 || (c == 0 && rt > lt)) return Status::OK();
       if (cand_row >= 0) {
-        const int pc = rk.compare(cand_key);
+        const int pc = internal::CompareBytes(rk, cand_key);
         if (pc < 0 || (pc == 0 && rt < cand_time)) {
           return OutOfOrder("right", rk, rt, cand_key, cand_time);
         }
@@ -193,7 +194,7 @@ struct AsofStream::Impl {
       const std::string_view k = l_keys[i];
       const int64_t t = lt.values[i];
       if (have_prev_left) {
-        const int c = k.compare(prev_left_key);
+        const int c = internal::CompareBytes(k, prev_left_key);
         if (c < 0 || (c == 0 && t < prev_left_time)) {
           return OutOfOrder("left", k, t, prev_left_key, prev_left_time);
         }
@@ -204,7 +205,7 @@ struct AsofStream::Impl {
       }
       prev_left_time = t;
       ML_RETURN_NOT_OK(Advance(k, t));
-      if (cand_row < 0 || cand_key != k) continue;
+      if (cand_row < 0 || !internal::SameBytes(cand_key, k)) continue;
       if (opt.tolerance_nanos && t - cand_time > *opt.tolerance_nanos) continue;
       if (refs.empty() || refs.back() != cand_batch) refs.push_back(cand_batch);
       ref_of[i] = static_cast<int64_t>(refs.size()) - 1;

@@ -50,8 +50,8 @@ struct Key {
 int CompareKeys(const Key& a, const Key& b) {
   if (a.sym_null != b.sym_null) return a.sym_null ? 1 : -1;
   if (!a.sym_null) {
-    int c = a.sym.compare(b.sym);
-    if (c != 0) return c < 0 ? -1 : 1;
+    const int c = internal::CompareBytes(a.sym, b.sym);
+    if (c != 0) return c;
   }
   if (a.ts_null != b.ts_null) return a.ts_null ? 1 : -1;
   if (!a.ts_null && a.ts != b.ts) return a.ts < b.ts ? -1 : 1;
@@ -773,8 +773,9 @@ class LakeReaderImpl : public LakeReader {
         const int64_t cur_len = offsets[i + 1] - offsets[i];
         if (internal::SameBytes(cur, cur_len, prev, prev_len)) {
           if (ts[i - 1] > ts[i]) return false;
-        } else if (std::string_view(cur, static_cast<size_t>(cur_len)) <
-                   std::string_view(prev, static_cast<size_t>(prev_len))) {
+        } else if (internal::CompareBytes(std::string_view(cur, static_cast<size_t>(cur_len)),
+                                          std::string_view(prev, static_cast<size_t>(prev_len))) <
+                   0) {
           return false;
         }
       }
