@@ -9,9 +9,12 @@ Data (bench/out/time/, gitignored): `marketlake generate` trades (100 symbols, 5
 quotes (100 symbols, same days) imported into a lake with `marketlake import`, and one
 symbol's month of quotes (`generate quotes --symbols 1 --days 21`) as CSV. Jobs, each writing
 zstd Parquet (all three tools; DuckDB's own default would be snappy); median of --runs whole-process runs (peers: a fresh `python -c`, imports included,
-reading the lake's Parquet files directly):
-  bars:     trades -> 1m bars (open/high/low/close/volume/count/vwap per symbol and minute)
-  quotes1s: quotes -> one quote per symbol and second, tightest spread (ties: earliest)
+reading the lake's Parquet files directly). Every tool computes and writes the same columns:
+  bars:     trades -> 1m bars (open/high/low/close/volume/count/vwap per symbol and minute;
+            marketlake's --columns leaves out its notional column)
+  quotes1s: quotes -> one quote per symbol and second, tightest spread (ties: earliest): the
+            interval, the chosen quote's ts, bid, ask and sizes, and the quote count
+            (marketlake's --columns leaves out its extra spread and time-weighted columns)
   csv2pq:   the one-symbol month of quotes, CSV -> Parquet
   asof:     each trade with the quote in force (same symbol, at or before)
 Ratios are faster peer / marketlake: above 1 means marketlake is faster.
@@ -61,7 +64,8 @@ def jobs(ml: Path, f: dict) -> dict:
     o.mkdir(parents=True, exist_ok=True)
     return {
         "bars": {
-            "marketlake": [ml, "-q", "bars", "--lake", lake, "--interval", "1m", "--format",
+            "marketlake": [ml, "-q", "bars", "--lake", lake, "--interval", "1m", "--columns",
+                           "symbol,ts,open,high,low,close,volume,trade_count,vwap", "--format",
                            "parquet", "--out", o / "ml_bars.parquet"],
             "duckdb": duck(f"""COPY (SELECT symbol, (epoch_ns(ts) // 60000000000) * 60000000000 AS ts,
                 arg_min(price, ts) AS open, max(price) AS high, min(price) AS low,
@@ -78,8 +82,9 @@ def jobs(ml: Path, f: dict) -> dict:
         },
         "quotes1s": {
             "marketlake": [ml, "-q", "sample-quotes", "--lake", lake, "--interval", "1s",
-                           "--keep", "tightest", "--format", "parquet", "--out",
-                           o / "ml_q1s.parquet"],
+                           "--keep", "tightest", "--columns",
+                           "symbol,ts,quote_ts,bid,ask,bid_size,ask_size,quote_count",
+                           "--format", "parquet", "--out", o / "ml_q1s.parquet"],
             "duckdb": duck(f"""COPY (SELECT symbol, (epoch_ns(ts) // 1000000000) * 1000000000 AS b,
                 arg_min((ts, bid, ask, bid_size, ask_size), (ask - bid, ts)) AS q,
                 count(*) AS quote_count
