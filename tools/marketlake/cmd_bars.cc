@@ -255,11 +255,14 @@ Status Run(const Options& o) {
   ApplySelection(sel, &read);
   std::unique_ptr<BatchWriter> writer;
   std::vector<int> keep;
+  {
+    // --columns is checked against the output's columns (an empty aggregation's) up front.
+    ML_ASSIGN_OR_RETURN(auto empty, BarAggregator::Make(plan.bars, plan.input));
+    ML_ASSIGN_OR_RETURN(auto none, empty->Finish());
+    ML_ASSIGN_OR_RETURN(keep, OutputProjection(o.columns, *none->schema()));
+  }
   Progress progress("bars", -1);
   auto sink = [&](const std::shared_ptr<arrow::Table>& all) -> Status {
-    if (!writer) {
-      ML_ASSIGN_OR_RETURN(keep, OutputProjection(o.columns, *all->schema()));
-    }
     ML_ASSIGN_OR_RETURN(auto t, all->SelectColumns(keep));
     if (!writer) {
       ML_ASSIGN_OR_RETURN(writer, OpenOrderedOutput(out_flags, t->schema(), sel.tz));
