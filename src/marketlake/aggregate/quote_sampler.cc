@@ -9,7 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <initializer_list>
+#include <bit>
 #include <limits>
 #include <string>
 #include <utility>
@@ -93,11 +93,11 @@ std::shared_ptr<arrow::Schema> FullSchema(const std::string& interval) {
       arrow::key_value_metadata({"marketlake.interval"}, {interval}));
 }
 
-// An 8-byte output column built without per-row validity bits: the bitmap starts at the
-// first null (all rows before it valid), so a column without nulls has none.
-template <typename T>
+// An 8-byte output column (int64, timestamp or double, held as its bits) built without
+// per-row validity bits: the bitmap starts at the first null (all rows before it valid), so
+// a column without nulls has none.
 struct FixedColumn {
-  arrow::TypedBufferBuilder<T> values;
+  arrow::TypedBufferBuilder<int64_t> values;
   arrow::TypedBufferBuilder<bool> valid;  // empty until the first null
   int64_t nulls = 0;
 
@@ -107,7 +107,7 @@ struct FixedColumn {
     return Status::OK();
   }
   // Reserve(n) was called for this row.
-  void UnsafeAppend(T v) {
+  void UnsafeAppend(int64_t v) {
     values.UnsafeAppend(v);
     if (nulls > 0) valid.UnsafeAppend(true);
   }
@@ -117,7 +117,7 @@ struct FixedColumn {
       ML_RETURN_NOT_OK(valid.Reserve(values.length() + 1 + room));
       valid.UnsafeAppend(values.length(), true);
     }
-    values.UnsafeAppend(T{});
+    values.UnsafeAppend(0);
     valid.UnsafeAppend(false);
     ++nulls;
     return Status::OK();
@@ -140,11 +140,9 @@ struct SymbolColumn {
   arrow::BufferBuilder data;
   int64_t rows = 0;
 
+  // Room for n more rows (TypedBufferBuilder::Reserve counts additional elements).
   Status Reserve(int64_t n) {
-    if (offsets.length() == 0) {
-      ML_RETURN_NOT_OK(offsets.Reserve(1));
-      offsets.UnsafeAppend(0);
-    }
+    ML_RETURN_NOT_OK(Start());
     return offsets.Reserve(n);
   }
   Status Append(const std::string& s) {
@@ -159,10 +157,7 @@ struct SymbolColumn {
     return Status::OK();
   }
   Result<std::shared_ptr<arrow::Array>> Finish() {
-    if (offsets.length() == 0) {
-      ML_RETURN_NOT_OK(offsets.Reserve(1));
-      offsets.UnsafeAppend(0);
-    }
+    ML_RETURN_NOT_OK(Start());
     std::shared_ptr<arrow::Buffer> off, bytes;
     ML_RETURN_NOT_OK(offsets.Finish(&off));
     ML_RETURN_NOT_OK(data.Finish(&bytes));
@@ -170,6 +165,15 @@ struct SymbolColumn {
     rows = 0;
     return arrow::MakeArray(
         arrow::ArrayData::Make(arrow::utf8(), n, {nullptr, off, bytes}, /*null_count=*/0));
+  }
+
+ private:
+  // The leading 0 offset of an empty column.
+  Status Start() {
+    if (offsets.length() > 0) return Status::OK();
+    ML_RETURN_NOT_OK(offsets.Reserve(1));
+    offsets.UnsafeAppend(0);
+    return Status::OK();
   }
 };
 
@@ -187,7 +191,7 @@ struct QuoteSampler::Impl {
   bool ordered = false;
   uint32_t prev_id = KeyIds::kNullId;  // ordered: the symbol of the previous row
   int64_t interval = 0;
-  std::shared_ptr<arrow::Schema> full_schema, schema;
+  std::shared_ptr<arrow::Schema> schema;
   std::vector<int> out_columns;      // Column of each output field
   bool want[kNumColumns] = {false};  // computed and appended only when output
   KeyIds keys;
@@ -196,10 +200,9 @@ struct QuoteSampler::Impl {
   std::vector<uint32_t> ids;          // scratch: key id per row
 
   SymbolColumn sym_b;
-  FixedColumn<int64_t> ts_b, qts_b, bsz_b, asz_b, count_b;
-  FixedColumn<double> bid_b, ask_b, spread_b, tws_b, twm_b;
-  int64_t pending = 0;  // rows in the builders
-  int64_t room = 0;     // rows every builder has capacity for (ReserveRows)
+  FixedColumn fixed[kNumColumns];  // by Column (all but kSymbol)
+  int64_t pending = 0;             // rows in the builders
+  int64_t room = 0;                // rows every builder has capacity for (ReserveRows)
 
   static void AddWeight(SymbolInterval& s, int64_t until) {
     const double w = static_cast<double>(until - s.last_ts);
@@ -208,24 +211,26 @@ struct QuoteSampler::Impl {
     s.w_mid += w * (0.5 * (s.last_bid + s.last_ask));
   }
 
+  // Room for n more rows in every output column.
   Status ReserveRows(int64_t n) {
-    const int64_t total = pending + n;
-    if (want[kSymbol]) ML_RETURN_NOT_OK(sym_b.Reserve(total + 1));
-    for (auto [c, b] : {std::pair<int, FixedColumn<int64_t>*>{kTs, &ts_b},
-                        {kQuoteTs, &qts_b},
-                        {kBidSize, &bsz_b},
-                        {kAskSize, &asz_b},
-                        {kQuoteCount, &count_b}}) {
-      if (want[c]) ML_RETURN_NOT_OK(b->Reserve(total));
-    }
-    for (auto [c, b] : {std::pair<int, FixedColumn<double>*>{kBid, &bid_b},
-                        {kAsk, &ask_b},
-                        {kSpread, &spread_b},
-                        {kTwaSpread, &tws_b},
-                        {kTwaMid, &twm_b}}) {
-      if (want[c]) ML_RETURN_NOT_OK(b->Reserve(total));
+    for (int c : out_columns) {
+      ML_RETURN_NOT_OK(c == kSymbol ? sym_b.Reserve(n) : fixed[c].Reserve(n));
     }
     room = n;
+    return Status::OK();
+  }
+
+  // Appends to column c when it is output (Reserve'd: unchecked).
+  void Put(int c, int64_t v) {
+    if (want[c]) fixed[c].UnsafeAppend(v);
+  }
+  void Put(int c, double v) { Put(c, std::bit_cast<int64_t>(v)); }
+  // Appends v, or null when !valid.
+  template <typename T>
+  Status PutOrNull(int c, bool valid, T v) {
+    if (!want[c]) return Status::OK();
+    if (!valid) return fixed[c].AppendNull(room);
+    Put(c, v);
     return Status::OK();
   }
 
@@ -235,40 +240,17 @@ struct QuoteSampler::Impl {
     if (room <= 0) ML_RETURN_NOT_OK(ReserveRows(1024));
     --room;  // every builder has room for this row: unchecked appends
     if (want[kSymbol]) ML_RETURN_NOT_OK(sym_b.Append(keys.names()[id]));
-    if (want[kTs]) ts_b.UnsafeAppend(s.bucket);
-    if (want[kQuoteTs]) qts_b.UnsafeAppend(s.chosen_ts);
-    if (want[kBid]) bid_b.UnsafeAppend(s.bid);
-    if (want[kAsk]) ask_b.UnsafeAppend(s.ask);
-    if (want[kBidSize]) {
-      if (s.bid_size_valid) {
-        bsz_b.UnsafeAppend(s.bid_size);
-      } else {
-        ML_RETURN_NOT_OK(bsz_b.AppendNull(room));
-      }
-    }
-    if (want[kAskSize]) {
-      if (s.ask_size_valid) {
-        asz_b.UnsafeAppend(s.ask_size);
-      } else {
-        ML_RETURN_NOT_OK(asz_b.AppendNull(room));
-      }
-    }
-    if (want[kSpread]) spread_b.UnsafeAppend(s.ask - s.bid);
-    if (want[kQuoteCount]) count_b.UnsafeAppend(s.count);
-    if (want[kTwaSpread]) {
-      if (s.w_sum > 0) {
-        tws_b.UnsafeAppend(s.w_spread / s.w_sum);
-      } else {
-        ML_RETURN_NOT_OK(tws_b.AppendNull(room));
-      }
-    }
-    if (want[kTwaMid]) {
-      if (s.w_sum > 0) {
-        twm_b.UnsafeAppend(s.w_mid / s.w_sum);
-      } else {
-        ML_RETURN_NOT_OK(twm_b.AppendNull(room));
-      }
-    }
+    Put(kTs, s.bucket);
+    Put(kQuoteTs, s.chosen_ts);
+    Put(kBid, s.bid);
+    Put(kAsk, s.ask);
+    ML_RETURN_NOT_OK(PutOrNull(kBidSize, s.bid_size_valid, s.bid_size));
+    ML_RETURN_NOT_OK(PutOrNull(kAskSize, s.ask_size_valid, s.ask_size));
+    Put(kSpread, s.ask - s.bid);
+    Put(kQuoteCount, s.count);
+    const bool weighted = s.w_sum > 0;
+    ML_RETURN_NOT_OK(PutOrNull(kTwaSpread, weighted, weighted ? s.w_spread / s.w_sum : 0.0));
+    ML_RETURN_NOT_OK(PutOrNull(kTwaMid, weighted, weighted ? s.w_mid / s.w_sum : 0.0));
     s.open = false;
     ++pending;
     return Status::OK();
@@ -401,45 +383,10 @@ struct QuoteSampler::Impl {
     std::vector<std::shared_ptr<arrow::Array>> cols;
     cols.reserve(out_columns.size());
     for (size_t k = 0; k < out_columns.size(); ++k) {
-      const auto& type = schema->field(static_cast<int>(k))->type();
-      Result<std::shared_ptr<arrow::Array>> col = std::shared_ptr<arrow::Array>();
-      switch (out_columns[k]) {
-        case kSymbol:
-          col = sym_b.Finish();
-          break;
-        case kTs:
-          col = ts_b.Finish(type);
-          break;
-        case kQuoteTs:
-          col = qts_b.Finish(type);
-          break;
-        case kBid:
-          col = bid_b.Finish(type);
-          break;
-        case kAsk:
-          col = ask_b.Finish(type);
-          break;
-        case kBidSize:
-          col = bsz_b.Finish(type);
-          break;
-        case kAskSize:
-          col = asz_b.Finish(type);
-          break;
-        case kSpread:
-          col = spread_b.Finish(type);
-          break;
-        case kQuoteCount:
-          col = count_b.Finish(type);
-          break;
-        case kTwaSpread:
-          col = tws_b.Finish(type);
-          break;
-        default:
-          col = twm_b.Finish(type);
-          break;
-      }
-      ML_RETURN_NOT_OK(col.status());
-      cols.push_back(*std::move(col));
+      const int c = out_columns[k];
+      ML_ASSIGN_OR_RETURN(
+          auto col, c == kSymbol ? sym_b.Finish() : fixed[c].Finish(schema->field(k)->type()));
+      cols.push_back(std::move(col));
     }
     const int64_t rows = pending;
     pending = 0;
@@ -460,8 +407,8 @@ Result<std::unique_ptr<QuoteSampler>> QuoteSampler::Make(const QuoteOptions& opt
   if (impl->interval <= 0) {
     return Error(ErrorCode::kInvalidArgument, "quote interval must be positive");
   }
-  impl->full_schema = FullSchema(options.interval);
-  const auto& full = *impl->full_schema;
+  const auto full_schema = FullSchema(options.interval);
+  const auto& full = *full_schema;
   std::vector<std::shared_ptr<arrow::Field>> fields;
   for (const auto& name : options.columns) {
     const int c = full.GetFieldIndex(name);
@@ -483,7 +430,7 @@ Result<std::unique_ptr<QuoteSampler>> QuoteSampler::Make(const QuoteOptions& opt
       impl->want[c] = true;
       impl->out_columns.push_back(c);
     }
-    impl->schema = impl->full_schema;
+    impl->schema = full_schema;
   } else {
     impl->schema = arrow::schema(fields, full.metadata());
   }

@@ -294,23 +294,18 @@ void ExpectSamples(const arrow::Table& got, const std::vector<ExpectedSample>& w
     EXPECT_EQ(ask.Value(i), e.ask);
     EXPECT_EQ(spread.Value(i), e.ask - e.bid);
     EXPECT_EQ(count.Value(i), e.count);
-    EXPECT_EQ(bs.IsValid(i), e.bid_size.has_value());
-    if (e.bid_size) {
-      EXPECT_EQ(bs.Value(i), *e.bid_size);
-    }
-    EXPECT_EQ(as.IsValid(i), e.ask_size.has_value());
-    if (e.ask_size) {
-      EXPECT_EQ(as.Value(i), *e.ask_size);
-    }
+    // Null exactly where the expectation has none, else equal.
+    auto expect_optional = [i](const auto& column, const auto& expected) {
+      EXPECT_EQ(column.IsValid(i), expected.has_value());
+      if (expected) {
+        EXPECT_EQ(column.Value(i), *expected);
+      }
+    };
+    expect_optional(bs, e.bid_size);
+    expect_optional(as, e.ask_size);
+    expect_optional(tws, e.twa_spread);
+    expect_optional(twm, e.twa_mid);
     size_nulls += as.IsNull(i) ? 1 : 0;
-    EXPECT_EQ(tws.IsValid(i), e.twa_spread.has_value());
-    if (e.twa_spread) {
-      EXPECT_EQ(tws.Value(i), *e.twa_spread);
-    }
-    EXPECT_EQ(twm.IsValid(i), e.twa_mid.has_value());
-    if (e.twa_mid) {
-      EXPECT_EQ(twm.Value(i), *e.twa_mid);
-    }
   }
   EXPECT_GT(size_nulls, 0);  // the nulls start part-way: rows before them stay valid
 }
