@@ -51,16 +51,13 @@ Status KeyViews(const arrow::Array& a, const std::string& name, std::vector<std:
       std::vector<std::string_view> values;
       std::vector<uint8_t> values_valid;
       ML_RETURN_NOT_OK(KeyViews(*dict.dictionary(), name, &values, &values_valid));
-      ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
-      const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
-      for (int64_t i = 0; i < n; ++i) {
-        if (ix.IsNull(i) || !values_valid[ix.Value(i)]) {
+      return aggregate_internal::ForEachDictionaryIndex(dict, [&](int64_t i, int64_t k) {
+        if (k < 0 || !values_valid[k]) {
           (*valid)[i] = 0;
         } else {
-          (*out)[i] = values[ix.Value(i)];
+          (*out)[i] = values[k];
         }
-      }
-      return Status::OK();
+      });
     }
     default:
       return Error(ErrorCode::kDataType,

@@ -58,6 +58,17 @@ using internal::SameBytes;
 
 inline constexpr uint32_t kNoId = 0xFFFFFFFFu;
 
+// Calls f(i, index) for each row i of a dictionary array: the row's index into the
+// dictionary as int64, or -1 for a null row.
+template <typename F>
+Status ForEachDictionaryIndex(const arrow::DictionaryArray& dict, F&& f) {
+  ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
+  const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
+  const int64_t* raw = ix.raw_values();
+  for (int64_t i = 0; i < ix.length(); ++i) f(i, ix.IsNull(i) ? int64_t{-1} : raw[i]);
+  return Status::OK();
+}
+
 // Ids for the values of a utf8, large_utf8 or dictionary column, one per row into `out`
 // (kNoId for nulls): `intern(std::string_view) -> uint32_t` is called once per run of equal
 // values (per dictionary value for dictionaries). kDataType naming `name` for other types.
@@ -98,11 +109,8 @@ Status MapStringRuns(const arrow::Array& array, std::string_view name, Intern&& 
       const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
       std::vector<uint32_t> map(static_cast<size_t>(dict.dictionary()->length()));
       ML_RETURN_NOT_OK(MapStringRuns(*dict.dictionary(), name, intern, map.data()));
-      ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
-      const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
-      const int64_t* raw = ix.raw_values();
-      for (int64_t i = 0; i < n; ++i) out[i] = ix.IsNull(i) ? kNoId : map[raw[i]];
-      return Status::OK();
+      return ForEachDictionaryIndex(dict,
+                                    [&](int64_t i, int64_t k) { out[i] = k < 0 ? kNoId : map[k]; });
     }
     default:
       return Error(ErrorCode::kDataType, "column '" + std::string(name) +

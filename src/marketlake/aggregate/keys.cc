@@ -19,11 +19,8 @@ Status KeyIds::Map(const arrow::Array& array, std::string_view name, std::vector
     const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
     std::vector<uint32_t> map;
     ML_RETURN_NOT_OK(Map(*dict.dictionary(), name, &map));
-    ML_ASSIGN_OR_RETURN(auto idx, arrow::compute::Cast(*dict.indices(), arrow::int64()));
-    const auto& ix = static_cast<const arrow::Int64Array&>(*idx);
-    const int64_t* raw = ix.raw_values();
-    for (int64_t i = 0; i < n; ++i) dst[i] = ix.IsNull(i) ? kNullId : map[raw[i]];
-    return Status::OK();
+    return ForEachDictionaryIndex(dict,
+                                  [&](int64_t i, int64_t k) { dst[i] = k < 0 ? kNullId : map[k]; });
   }
   switch (array.type_id()) {
     case arrow::Type::STRING:

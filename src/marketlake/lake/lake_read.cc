@@ -764,20 +764,9 @@ class LakeReaderImpl : public LakeReader {
     if (l.sym && l.ts && l.sym->null_count() == 0 && l.ts->null_count() == 0) {
       // No nulls (the usual case): compare the raw values, ts only within a symbol's run.
       const int64_t* ts = l.ts->raw_values();
-      const int32_t* offsets = l.sym->raw_value_offsets();
-      const char* data = reinterpret_cast<const char*>(l.sym->raw_data());
       for (int64_t i = 1; i < rows; ++i) {
-        const char* prev = data + offsets[i - 1];
-        const char* cur = data + offsets[i];
-        const int64_t prev_len = offsets[i] - offsets[i - 1];
-        const int64_t cur_len = offsets[i + 1] - offsets[i];
-        if (internal::SameBytes(cur, cur_len, prev, prev_len)) {
-          if (ts[i - 1] > ts[i]) return false;
-        } else if (internal::CompareBytes(std::string_view(cur, static_cast<size_t>(cur_len)),
-                                          std::string_view(prev, static_cast<size_t>(prev_len))) <
-                   0) {
-          return false;
-        }
+        const int c = internal::CompareBytes(l.sym->GetView(i), l.sym->GetView(i - 1));
+        if (c < 0 || (c == 0 && ts[i - 1] > ts[i])) return false;
       }
       return true;
     }
