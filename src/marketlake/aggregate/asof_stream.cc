@@ -16,6 +16,7 @@
 #include "marketlake/aggregate/internal.h"
 #include "marketlake/asof.h"
 #include "marketlake/common/bytes.h"
+#include "marketlake/common/null_array.h"
 #include "marketlake/timestamp.h"
 
 namespace marketlake {
@@ -213,7 +214,7 @@ struct AsofStream::Impl {
     for (int c : right_out) {
       const auto& type = right_schema->field(c)->type();
       if (refs.empty()) {
-        ML_ASSIGN_OR_RETURN(auto nulls, arrow::MakeArrayOfNull(type, n));
+        ML_ASSIGN_OR_RETURN(auto nulls, internal::NullArray(type, n));
         cols.push_back(std::move(nulls));
         continue;
       }

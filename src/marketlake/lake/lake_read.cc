@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "marketlake/common/bytes.h"
+#include "marketlake/common/null_array.h"
 #include "marketlake/filesystem.h"
 #include "marketlake/lake/lake_internal.h"
 #include "marketlake/lake/lake_store.h"
@@ -909,7 +910,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> ConformToSchema(
   for (const auto& f : schema->fields()) {
     auto col = batch->GetColumnByName(f->name());
     if (!col) {
-      ML_ASSIGN_OR_RETURN(col, arrow::MakeArrayOfNull(f->type(), n));
+      ML_ASSIGN_OR_RETURN(col, internal::NullArray(f->type(), n));
     } else if (!col->type()->Equals(*f->type())) {
       auto cast = arrow::compute::Cast(*col, f->type());
       if (!cast.ok()) {

@@ -17,6 +17,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "marketlake/common/null_array.h"
 #include "marketlake/schema.h"
 #include "marketlake/schema/internal.h"
 #include "marketlake/schema/time_convert.h"
@@ -784,7 +785,7 @@ Result<NormalizedBatch> Normalize(const DatasetSpec& spec,
     const ColumnSpec& col = spec.columns[c];
     const auto type = ArrowTypeOf(col.type);
     if (input_of[c] < 0) {
-      ARROW_ASSIGN_OR_RAISE(out_columns[c], arrow::MakeArrayOfNull(type, n, pool));
+      ARROW_ASSIGN_OR_RAISE(out_columns[c], internal::NullArray(type, n));
       continue;
     }
     std::shared_ptr<arrow::Array> src = in->column(input_of[c]);
@@ -795,7 +796,7 @@ Result<NormalizedBatch> Normalize(const DatasetSpec& spec,
       ARROW_ASSIGN_OR_RAISE(src, arrow::compute::Cast(*src, value_type));
     }
     if (src->type_id() == arrow::Type::NA) {
-      ARROW_ASSIGN_OR_RAISE(out_columns[c], arrow::MakeArrayOfNull(type, n, pool));
+      ARROW_ASSIGN_OR_RAISE(out_columns[c], internal::NullArray(type, n));
       continue;
     }
     auto add = [&](std::string_view rule, std::string description) {
