@@ -108,10 +108,12 @@ uint64_t SymbolHash(std::string_view symbol);
 Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
     const std::shared_ptr<arrow::RecordBatch>& batch);
 // The same over the rows of `chunks` (each of `schema`) taken in order, as one batch: the
-// chunks are not concatenated first, each row is copied once.
+// chunks are not concatenated first, each row is copied once, and each input column is let
+// go once it has been gathered (so a caller that moves its chunks in holds the input plus
+// one column at the peak, not twice the input).
 Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
     const std::shared_ptr<arrow::Schema>& schema,
-    const std::vector<std::shared_ptr<arrow::RecordBatch>>& chunks);
+    std::vector<std::shared_ptr<arrow::RecordBatch>> chunks);
 
 struct PartitionedBatch {
   PartitionValues values;                     // decoded values, in the spec's key order

@@ -402,8 +402,7 @@ class Importer {
     }
     buffered_ -= buffer.bytes;
     std::lock_guard<std::mutex> flush_lock(*partition_mu);
-    ML_ASSIGN_OR_RETURN(auto batch, SortBySymbolTs(t->schema, buffer.batches));
-    buffer.batches.clear();
+    ML_ASSIGN_OR_RETURN(auto batch, SortBySymbolTs(t->schema, std::move(buffer.batches)));
     int64_t dup_input = 0, dup_lake = 0;
     if (options_.dedup) {
       ML_ASSIGN_OR_RETURN(batch, DropAdjacentDuplicates(batch, t->spec, &dup_input));

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "marketlake/common/null_array.h"
 #include "marketlake/lake.h"
 #include "marketlake/lake/lake_internal.h"
 
@@ -122,20 +123,22 @@ namespace {
 // dest[i]: where row i (counted across the chunks) goes.
 using Dest = std::vector<int64_t>;
 using Chunks = std::vector<std::shared_ptr<arrow::RecordBatch>>;
+// One column's pieces, one per chunk, in row order.
+using Parts = arrow::ArrayVector;
 
-// The validity bitmap of column `c` scattered by `dest`, and how many rows are null; null
-// when no chunk has nulls there.
-Result<std::shared_ptr<arrow::Buffer>> ScatterValidity(const Chunks& chunks, int c,
-                                                       const Dest& dest, int64_t* nulls) {
+// The validity bitmap of the column scattered by `dest`, and how many rows are null; null
+// when no part has nulls.
+Result<std::shared_ptr<arrow::Buffer>> ScatterValidity(const Parts& parts, const Dest& dest,
+                                                       int64_t* nulls) {
   *nulls = 0;
   bool any = false;
-  for (const auto& chunk : chunks) any = any || chunk->column(c)->null_count() > 0;
+  for (const auto& part : parts) any = any || part->null_count() > 0;
   if (!any) return nullptr;
   ML_ASSIGN_OR_RETURN(auto bits, arrow::AllocateEmptyBitmap(static_cast<int64_t>(dest.size())));
   uint8_t* out = bits->mutable_data();
   int64_t row = 0;
-  for (const auto& chunk : chunks) {
-    const auto& data = *chunk->column(c)->data();
+  for (const auto& part : parts) {
+    const auto& data = *part->data();
     const int64_t n = data.length;
     if (data.GetNullCount() == 0 || !data.buffers[0]) {
       for (int64_t j = 0; j < n; ++j) arrow::bit_util::SetBit(out, dest[row + j]);
@@ -162,17 +165,17 @@ void ScatterValues(const uint8_t* in, int64_t n, const int64_t* dest, uint8_t* o
 }
 
 // Primitive types other than boolean: [validity, values].
-Result<std::shared_ptr<arrow::Array>> ScatterFixed(const Chunks& chunks, int c, const Dest& dest,
+Result<std::shared_ptr<arrow::Array>> ScatterFixed(const Parts& parts, const Dest& dest,
                                                    const std::shared_ptr<arrow::DataType>& type) {
   const int width = type->byte_width();
   const int64_t total = static_cast<int64_t>(dest.size());
   int64_t nulls = 0;
-  ML_ASSIGN_OR_RETURN(auto validity, ScatterValidity(chunks, c, dest, &nulls));
+  ML_ASSIGN_OR_RETURN(auto validity, ScatterValidity(parts, dest, &nulls));
   ML_ASSIGN_OR_RETURN(auto values, arrow::AllocateBuffer(total * width));
   uint8_t* out = values->mutable_data();
   int64_t row = 0;
-  for (const auto& chunk : chunks) {
-    const auto& data = *chunk->column(c)->data();
+  for (const auto& part : parts) {
+    const auto& data = *part->data();
     const int64_t n = data.length;
     const uint8_t* in = data.buffers[1]->data() + data.offset * width;
     const int64_t* d = dest.data() + row;
@@ -199,12 +202,12 @@ Result<std::shared_ptr<arrow::Array>> ScatterFixed(const Chunks& chunks, int c, 
 }
 
 // utf8 / binary with 32-bit offsets; null when the result would not fit 32-bit offsets.
-Result<std::shared_ptr<arrow::Array>> ScatterStrings(const Chunks& chunks, int c, const Dest& dest,
+Result<std::shared_ptr<arrow::Array>> ScatterStrings(const Parts& parts, const Dest& dest,
                                                      const std::shared_ptr<arrow::DataType>& type) {
   const int64_t total = static_cast<int64_t>(dest.size());
   int64_t bytes = 0;
-  for (const auto& chunk : chunks) {
-    const auto& data = *chunk->column(c)->data();
+  for (const auto& part : parts) {
+    const auto& data = *part->data();
     const int32_t* off = data.GetValues<int32_t>(1);
     bytes += off[data.length] - off[0];
   }
@@ -213,8 +216,8 @@ Result<std::shared_ptr<arrow::Array>> ScatterStrings(const Chunks& chunks, int c
   auto* out_off = reinterpret_cast<int32_t*>(offsets->mutable_data());
   // Lengths to their rows, then a prefix sum turns them into offsets.
   int64_t row = 0;
-  for (const auto& chunk : chunks) {
-    const auto& data = *chunk->column(c)->data();
+  for (const auto& part : parts) {
+    const auto& data = *part->data();
     const int32_t* off = data.GetValues<int32_t>(1);
     for (int64_t j = 0; j < data.length; ++j) out_off[dest[row + j]] = off[j + 1] - off[j];
     row += data.length;
@@ -229,8 +232,8 @@ Result<std::shared_ptr<arrow::Array>> ScatterStrings(const Chunks& chunks, int c
   ML_ASSIGN_OR_RETURN(auto values, arrow::AllocateBuffer(bytes));
   uint8_t* out = values->mutable_data();
   row = 0;
-  for (const auto& chunk : chunks) {
-    const auto& data = *chunk->column(c)->data();
+  for (const auto& part : parts) {
+    const auto& data = *part->data();
     const int32_t* off = data.GetValues<int32_t>(1);
     const uint8_t* in = data.buffers[2] ? data.buffers[2]->data() : nullptr;
     for (int64_t j = 0; j < data.length; ++j) {
@@ -241,7 +244,7 @@ Result<std::shared_ptr<arrow::Array>> ScatterStrings(const Chunks& chunks, int c
     row += data.length;
   }
   int64_t nulls = 0;
-  ML_ASSIGN_OR_RETURN(auto validity, ScatterValidity(chunks, c, dest, &nulls));
+  ML_ASSIGN_OR_RETURN(auto validity, ScatterValidity(parts, dest, &nulls));
   return arrow::MakeArray(arrow::ArrayData::Make(
       type, total, {validity, std::move(offsets), std::move(values)}, nulls));
 }
@@ -275,13 +278,11 @@ Result<std::shared_ptr<arrow::Array>> RepeatRuns(const std::shared_ptr<arrow::Da
       arrow::ArrayData::Make(type, n, {nullptr, std::move(offsets), std::move(values)}, 0));
 }
 
-// Column `c` of the chunks, concatenated, in the order `dest` gives: Arrow's Take, for the
-// types the scatters above do not cover. `indices` (dest inverted, for Take) is built on the
-// first call and reused for the other columns.
-Result<std::shared_ptr<arrow::Array>> TakeColumn(const Chunks& chunks, int c, const Dest& dest,
+// The parts, concatenated, in the order `dest` gives: Arrow's Take, for the types the
+// scatters above do not cover. `indices` (dest inverted, for Take) is built on the first call
+// and reused for the other columns.
+Result<std::shared_ptr<arrow::Array>> TakeColumn(const Parts& parts, const Dest& dest,
                                                  std::shared_ptr<arrow::Array>* indices) {
-  arrow::ArrayVector parts;
-  for (const auto& chunk : chunks) parts.push_back(chunk->column(c));
   ML_ASSIGN_OR_RETURN(auto whole, arrow::Concatenate(parts));
   if (!*indices) {
     std::vector<int64_t> order(dest.size());
@@ -398,7 +399,7 @@ Result<Dest> SortedPositions(const Chunks& chunks, int64_t total, int sym_idx, i
 }  // namespace
 
 Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
-    const std::shared_ptr<arrow::Schema>& schema, const Chunks& chunks) {
+    const std::shared_ptr<arrow::Schema>& schema, Chunks chunks) {
   int64_t total = 0;
   for (const auto& chunk : chunks) total += chunk->num_rows();
   if (chunks.empty()) return arrow::RecordBatch::MakeEmpty(schema);
@@ -419,22 +420,34 @@ Result<std::shared_ptr<arrow::RecordBatch>> SortBySymbolTs(
   bool identity = true;
   for (int64_t i = 0; i < total && identity; ++i) identity = dest[i] == i;
   if (identity) return Concat(schema, chunks);
+  // The input by column, so that each column is released once gathered (when the caller
+  // moved the chunks in): the peak is the input plus one column, not twice the input.
+  std::vector<Parts> in(static_cast<size_t>(schema->num_fields()));
+  for (const auto& chunk : chunks) {
+    for (int c = 0; c < schema->num_fields(); ++c) in[c].push_back(chunk->column(c));
+  }
+  chunks.clear();
   std::vector<std::shared_ptr<arrow::Array>> columns;
   std::shared_ptr<arrow::Array> take_indices;  // for TakeColumn, built once
   for (int c = 0; c < schema->num_fields(); ++c) {
     const auto& type = schema->field(c)->type();
     const arrow::Type::type id = type->id();
+    bool all_null = true;
+    for (const auto& part : in[c]) all_null = all_null && part->null_count() == part->length();
     std::shared_ptr<arrow::Array> out;
-    if (c == sym_idx && id == arrow::Type::STRING) {
+    if (all_null) {  // an optional column the input does not have: nothing to move
+      ML_ASSIGN_OR_RETURN(out, internal::NullArray(type, total));
+    } else if (c == sym_idx && id == arrow::Type::STRING) {
       ML_ASSIGN_OR_RETURN(out, RepeatRuns(type, runs, counts));
     } else if (arrow::is_primitive(id) && id != arrow::Type::BOOL) {
-      ML_ASSIGN_OR_RETURN(out, ScatterFixed(chunks, c, dest, type));
+      ML_ASSIGN_OR_RETURN(out, ScatterFixed(in[c], dest, type));
     } else if (id == arrow::Type::STRING || id == arrow::Type::BINARY) {
-      ML_ASSIGN_OR_RETURN(out, ScatterStrings(chunks, c, dest, type));
+      ML_ASSIGN_OR_RETURN(out, ScatterStrings(in[c], dest, type));
     }
     if (!out) {
-      ML_ASSIGN_OR_RETURN(out, TakeColumn(chunks, c, dest, &take_indices));
+      ML_ASSIGN_OR_RETURN(out, TakeColumn(in[c], dest, &take_indices));
     }
+    in[c].clear();
     columns.push_back(std::move(out));
   }
   return arrow::RecordBatch::Make(schema, total, std::move(columns));

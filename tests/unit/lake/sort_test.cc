@@ -65,8 +65,10 @@ TEST(SortBySymbolTs, EqualsArrowStableSort) {
 
 // Random chunks with every column kind the sort moves: fixed-width of several widths with
 // nulls, strings and binary with nulls and empty values, booleans, decimals and large
-// strings (through Arrow's Take), chunks that are slices (non-zero offsets), and the
-// symbol column as utf8 (written from its runs) or large_utf8 (cast, then scattered).
+// strings (through Arrow's Take), chunks that are slices (non-zero offsets), the symbol
+// column as utf8 (written from its runs) or large_utf8 (cast, then scattered), a list column
+// that is null throughout (as an optional column the input lacks) and an integer column that
+// is null throughout every other chunk.
 class ChunkMaker {
  public:
   ChunkMaker(uint64_t seed, int symbols, bool time_ordered, bool large_symbol)
@@ -85,6 +87,8 @@ class ChunkMaker {
         arrow::field("amount", arrow::decimal128(12, 2)),
         arrow::field("note", arrow::large_utf8()),
         arrow::field("seq", arrow::int64()),
+        arrow::field("conditions", arrow::list(arrow::utf8())),
+        arrow::field("late", arrow::int64()),
     });
   }
 
@@ -103,6 +107,8 @@ class ChunkMaker {
     arrow::Decimal128Builder amount(arrow::decimal128(12, 2));
     arrow::LargeStringBuilder note;
     arrow::Int64Builder seq;
+    arrow::Int64Builder late;
+    const bool late_null = chunks_made_++ % 2 == 0;
     const int64_t total = n + 2 * pad;
     for (int64_t i = 0; i < total; ++i) {
       t_ =
@@ -120,6 +126,7 @@ class ChunkMaker {
       EXPECT_TRUE((Null() ? amount.AppendNull() : amount.Append(arrow::Decimal128(Value()))).ok());
       EXPECT_TRUE((Null() ? note.AppendNull() : note.Append(text)).ok());
       EXPECT_TRUE(seq.Append(seq_++).ok());
+      EXPECT_TRUE((late_null ? late.AppendNull() : late.Append(Value())).ok());
     }
     std::vector<std::shared_ptr<arrow::Array>> cols;
     for (arrow::ArrayBuilder* b : std::vector<arrow::ArrayBuilder*>{
@@ -129,6 +136,8 @@ class ChunkMaker {
       EXPECT_TRUE(b->Finish(&a).ok());
       cols.push_back(a);
     }
+    cols.push_back(arrow::MakeArrayOfNull(arrow::list(arrow::utf8()), total).ValueOrDie());
+    cols.push_back(late.Finish().ValueOrDie());
     return arrow::RecordBatch::Make(schema(), total, cols)->Slice(pad, n);
   }
 
@@ -142,6 +151,7 @@ class ChunkMaker {
   bool large_symbol_;
   int64_t t_ = 0;
   int64_t seq_ = 0;
+  int64_t chunks_made_ = 0;
 };
 
 TEST(SortBySymbolTs, ChunksEqualArrowStableSortOfTheirConcatenation) {
