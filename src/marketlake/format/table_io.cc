@@ -434,6 +434,36 @@ class ParallelCsvReader final : public arrow::RecordBatchReader {
  private:
   ParallelCsvReader() = default;
 
+  // Room kept in front of each read for the unfinished line of the read before it, so that
+  // a block (that line, then the read up to its last line end) is contiguous without
+  // copying the read. Longer unfinished lines are concatenated instead.
+  static constexpr int64_t kHeadroom = 64 << 10;
+
+  // The next read of block_bytes from the stream, after kHeadroom bytes of room; null at the
+  // end of input.
+  arrow::Status ReadAhead(std::shared_ptr<arrow::ResizableBuffer>* out) {
+    *out = nullptr;
+    ARROW_ASSIGN_OR_RAISE(auto buf, arrow::AllocateResizableBuffer(kHeadroom + block_bytes_));
+    ARROW_ASSIGN_OR_RAISE(const int64_t n,
+                          stream_->Read(block_bytes_, buf->mutable_data() + kHeadroom));
+    if (n == 0) return arrow::Status::OK();
+    ARROW_RETURN_NOT_OK(buf->Resize(kHeadroom + n, /*shrink_to_fit=*/false));
+    *out = std::move(buf);
+    return arrow::Status::OK();
+  }
+
+  // `carry_` followed by the first `cut` bytes read into `buf`: written into the room in
+  // front of the read when it fits, else concatenated.
+  arrow::Result<std::shared_ptr<arrow::Buffer>> AfterCarry(
+      const std::shared_ptr<arrow::ResizableBuffer>& buf, int64_t cut) const {
+    const int64_t c = carry_ ? carry_->size() : 0;
+    if (c > kHeadroom) {
+      return arrow::ConcatenateBuffers({carry_, arrow::SliceBuffer(buf, kHeadroom, cut)});
+    }
+    if (c > 0) std::memcpy(buf->mutable_data() + kHeadroom - c, carry_->data(), c);
+    return arrow::SliceBuffer(buf, kHeadroom - c, c + cut);
+  }
+
   // The next block of whole lines; null at the end of input. As in Arrow's block reader, a
   // read is cut after its last line end, except the last read of the input, which is whole
   // (so one read is kept ahead to know which is the last).
@@ -441,33 +471,29 @@ class ParallelCsvReader final : public arrow::RecordBatchReader {
     *block = nullptr;
     while (!eof_) {
       if (!pending_) {
-        ARROW_ASSIGN_OR_RAISE(pending_, stream_->Read(block_bytes_));
-        if (pending_->size() == 0) {
-          pending_.reset();
+        ARROW_RETURN_NOT_OK(ReadAhead(&pending_));
+        if (!pending_) {
           eof_ = true;
           break;
         }
       }
-      ARROW_ASSIGN_OR_RAISE(auto next, stream_->Read(block_bytes_));
-      std::shared_ptr<arrow::Buffer> buf = std::move(pending_);
-      pending_ = next->size() > 0 ? std::move(next) : nullptr;
+      std::shared_ptr<arrow::ResizableBuffer> next;
+      ARROW_RETURN_NOT_OK(ReadAhead(&next));
+      std::shared_ptr<arrow::ResizableBuffer> buf = std::move(pending_);
+      pending_ = std::move(next);
       eof_ = pending_ == nullptr;
-      const size_t cut = eof_ ? static_cast<size_t>(buf->size()) : BlockCut(*buf);
+      auto read = arrow::SliceBuffer(buf, kHeadroom);
+      const auto cut = static_cast<int64_t>(eof_ ? read->size() : BlockCut(*read));
       if (cut == 0) {  // no line end: the line continues in the next read
         if (carry_ && carry_->size() > 0) {
-          ARROW_ASSIGN_OR_RAISE(carry_, arrow::ConcatenateBuffers({carry_, buf}));
+          ARROW_ASSIGN_OR_RAISE(carry_, arrow::ConcatenateBuffers({carry_, read}));
         } else {
-          carry_ = buf;
+          carry_ = read;
         }
         continue;
       }
-      auto head = arrow::SliceBuffer(buf, 0, static_cast<int64_t>(cut));
-      if (carry_ && carry_->size() > 0) {
-        ARROW_ASSIGN_OR_RAISE(*block, arrow::ConcatenateBuffers({carry_, head}));
-      } else {
-        *block = head;
-      }
-      carry_ = arrow::SliceBuffer(buf, static_cast<int64_t>(cut));
+      ARROW_ASSIGN_OR_RAISE(*block, AfterCarry(buf, cut));
+      carry_ = arrow::SliceBuffer(read, cut);
       return arrow::Status::OK();
     }
     if (carry_ && carry_->size() > 0) *block = std::move(carry_);
@@ -549,7 +575,7 @@ class ParallelCsvReader final : public arrow::RecordBatchReader {
   arrow::csv::ReadOptions read_;
   arrow::csv::ParseOptions parse_;
   arrow::csv::ConvertOptions convert_;
-  std::shared_ptr<arrow::Buffer> pending_;  // the read after the one being cut
+  std::shared_ptr<arrow::ResizableBuffer> pending_;  // the read after the one being cut
   std::shared_ptr<arrow::Buffer> carry_;    // a line begun in the previous read
   bool eof_ = false;
   bool done_ = false;

@@ -260,6 +260,19 @@ TEST_F(TableIoTest, ParallelCsvMatchesSerialReader) {
   ExpectSameAsSerial(Path("header_only.csv"), o, 0);
   { std::ofstream csv(Path("empty.csv")); }
   ExpectSameAsSerial(Path("empty.csv"), o, 0);
+  // Lines of 40-100 KB: the unfinished line of a read is sometimes longer than the room kept
+  // in front of the next read (64 KiB) and is concatenated instead.
+  {
+    std::ofstream csv(Path("wide.csv"));
+    csv << "id,text\n";
+    for (int i = 0; i < 40; ++i) {
+      csv << i << "," << std::string(40000 + (i * 7919) % 60000, static_cast<char>('a' + i % 26))
+          << "\n";
+    }
+  }
+  ReadFileOptions wide = o;
+  wide.block_bytes = 150000;
+  ExpectSameAsSerial(Path("wide.csv"), wide, 10);
 }
 
 TEST_F(TableIoTest, ParallelCsvErrorsAreTheSerialReadersErrors) {
