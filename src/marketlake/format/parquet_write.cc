@@ -97,14 +97,14 @@ std::optional<parquet::Encoding::type> MarketDefault(const arrow::Field& field,
   // Prices stay on dictionary (falling back to PLAIN past the dictionary page limit):
   // decimal prices stored as doubles repeat and their low mantissa bytes look random, so
   // BYTE_STREAM_SPLIT measured 2-3x larger than dictionary (docs/parquet-defaults.md).
-  if (arrow::is_integer(t.id())) {
-    // Monotonic ids and sequence numbers delta-encode to almost nothing; sizes are small
-    // repeated values that dictionary handles best.
-    const std::string name = AsciiLower(field.name());
-    if (name.ends_with("id") || name == "sequence" || name == "seq") {
-      return parquet::Encoding::DELTA_BINARY_PACKED;
-    }
-  }
+  const std::string name = AsciiLower(field.name());
+  const bool ids = name.ends_with("id") || name == "sequence" || name == "seq";
+  // Monotonic ids and sequence numbers delta-encode to almost nothing; sizes are small
+  // repeated values that dictionary handles best.
+  if (arrow::is_integer(t.id()) && ids) return parquet::Encoding::DELTA_BINARY_PACKED;
+  // Ids as text are (nearly) all distinct: a dictionary only costs hashing every value until
+  // it outgrows its page; PLAIN under zstd is as small (docs/parquet-defaults.md).
+  if (arrow::is_base_binary_like(t.id()) && ids) return parquet::Encoding::PLAIN;
   return std::nullopt;
 }
 

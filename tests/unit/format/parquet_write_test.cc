@@ -1,6 +1,7 @@
 #include "marketlake/parquet_write.h"
 
 #include <arrow/api.h>
+#include <arrow/compute/api.h>
 #include <arrow/io/memory.h>
 #include <gtest/gtest.h>
 #include <parquet/arrow/reader.h>
@@ -125,6 +126,27 @@ TEST(WriteTest, MarketDefaultsChooseMeasuredEncodings) {
   EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(7), parquet::Encoding::DELTA_BINARY_PACKED));  // day
   EXPECT_TRUE(rg->ColumnChunk(0)->GetOffsetIndexLocation().has_value());
   EXPECT_TRUE(rg->ColumnChunk(0)->is_stats_set());
+}
+
+TEST(WriteTest, TextIdsArePlainAndOtherTextStaysOnDictionary) {
+  arrow::StringBuilder ids, venue;
+  for (int i = 0; i < 4000; ++i) {
+    ASSERT_TRUE(ids.Append("T" + std::to_string(1000000 + i)).ok());
+    ASSERT_TRUE(venue.Append(i % 3 ? "N" : "Q").ok());
+  }
+  auto id_values = ids.Finish().ValueOrDie();
+  auto table = arrow::Table::Make(
+      arrow::schema({arrow::field("trade_id", arrow::utf8()), arrow::field("venue", arrow::utf8()),
+                     arrow::field("ORDER_ID", arrow::large_utf8())}),
+      {id_values, venue.Finish().ValueOrDie(),
+       arrow::compute::Cast(*id_values, arrow::large_utf8()).ValueOrDie()});
+  auto md = OpenMeta(WriteToBuffer(*table, WriteOptions{}))->metadata();
+  auto rg = md->RowGroup(0);
+  for (int c : {0, 2}) {
+    EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(c), parquet::Encoding::PLAIN)) << c;
+    EXPECT_FALSE(HasEncoding(*rg->ColumnChunk(c), parquet::Encoding::RLE_DICTIONARY)) << c;
+  }
+  EXPECT_TRUE(HasEncoding(*rg->ColumnChunk(1), parquet::Encoding::RLE_DICTIONARY));
 }
 
 TEST(WriteTest, PricesArePlainInSymbolSortedFiles) {
