@@ -19,6 +19,7 @@
 
 #include "marketlake/common/null_array.h"
 #include "marketlake/schema.h"
+#include "marketlake/schema/decimal_parse.h"
 #include "marketlake/schema/internal.h"
 #include "marketlake/schema/time_convert.h"
 
@@ -237,6 +238,10 @@ Result<std::shared_ptr<arrow::Array>> ToInt64(const ConvertContext& ctx,
     ForEachString(*in, [&](int64_t i, std::string_view s) {
       s = Trim(s);
       int64_t v = 0;
+      if (schema_internal::ParseSimpleInt64(s, &v)) {
+        out.data[i] = v;
+        return;
+      }
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
       if (ec == std::errc() && p == s.data() + s.size() && !s.empty()) {
         out.data[i] = v;
@@ -274,6 +279,10 @@ Result<std::shared_ptr<arrow::Array>> ToFloat64(const ConvertContext& ctx,
   ForEachString(*in, [&](int64_t i, std::string_view s) {
     s = Trim(s);
     double d = 0;
+    if (schema_internal::ParseSimpleDouble(s, &d)) {
+      out.data[i] = d;
+      return;
+    }
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
     if (ec == std::errc() && p == s.data() + s.size() && !s.empty() && std::isfinite(d)) {
       out.data[i] = d;
