@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "marketlake/common/bytes.h"
 #include "marketlake/lake/lake_internal.h"
 #include "marketlake/lake/lake_store.h"
 #include "marketlake/scan.h"
@@ -179,8 +180,15 @@ Status FillFileStats(const arrow::RecordBatch& batch, DataFile* f) {
     ML_ASSIGN_OR_RETURN(auto strings, SymbolStrings(batch));
     SymbolIds ids;
     const bool nulls = strings->null_count() > 0;
+    std::string_view prev;
+    bool have_prev = false;
     for (int64_t i = 0; i < strings->length(); ++i) {
-      if (!nulls || strings->IsValid(i)) ids.Intern(strings->GetView(i));
+      if (nulls && strings->IsNull(i)) continue;
+      const std::string_view s = strings->GetView(i);
+      if (have_prev && internal::SameBytes(s, prev)) continue;  // a run (files sorted by symbol)
+      ids.Intern(s);
+      prev = s;
+      have_prev = true;
     }
     std::vector<std::string> all(ids.names().begin(), ids.names().end());
     std::sort(all.begin(), all.end());

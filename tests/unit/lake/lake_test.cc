@@ -72,10 +72,19 @@ TEST(LakeTest, AppendSnapshotReadBackSorted) {
   EXPECT_TRUE(got->Equals(*want)) << got->ToString().substr(0, 2000);
 
   // The files are sorted by (symbol, ts) individually, with a bloom filter on symbol.
+  // The log records each file's distinct symbols, and the least and greatest.
   for (const auto& f : snap->files) {
     auto t = testing::ReadFile(lake->root(), f);
     ASSERT_TRUE(t.ok());
     EXPECT_TRUE((*t)->Equals(*testing::SortTable(*t)));
+    std::set<std::string> distinct;
+    for (const auto& chunk : (*t)->GetColumnByName("symbol")->chunks()) {
+      const auto& strings = static_cast<const arrow::StringArray&>(*chunk);
+      for (int64_t i = 0; i < strings.length(); ++i) distinct.insert(strings.GetString(i));
+    }
+    EXPECT_EQ(f.symbols, std::vector<std::string>(distinct.begin(), distinct.end())) << f.path;
+    EXPECT_EQ(f.min_symbol, *distinct.begin());
+    EXPECT_EQ(f.max_symbol, *distinct.rbegin());
   }
   auto history = ds->History();
   ASSERT_TRUE(history.ok());
