@@ -37,10 +37,14 @@ struct WriteOptions {
   std::string compression = "zstd";
   std::optional<int> compression_level;  // codec-specific; zstd 1..22, gzip 1..9 ...
   int page_version = 1;                  // data page v1 or v2
-  int64_t row_group_size = 1024 * 1024;  // rows per row group
-  int64_t page_size = 1024 * 1024;       // target bytes per data page
-  int64_t max_rows_per_page = 20000;     // fine pages make the page index useful
-  bool dictionary = true;                // default for columns not named elsewhere
+  // Rows per row group. 128 Ki rows: a reader decodes a row group at a time, so with a
+  // merge over many files this bounds its memory (time verbs: 600 MB -> 170 MB on the bench
+  // lake), and readers such as DuckDB work on row groups in parallel
+  // (docs/parquet-defaults.md).
+  int64_t row_group_size = 128 * 1024;
+  int64_t page_size = 1024 * 1024;    // target bytes per data page
+  int64_t max_rows_per_page = 20000;  // fine pages make the page index useful
+  bool dictionary = true;             // default for columns not named elsewhere
   bool statistics = true;
   bool page_index = true;
   bool page_checksums = true;  // CRC32 per page, verified by marketlake's readers

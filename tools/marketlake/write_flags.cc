@@ -10,7 +10,7 @@ void AddWriteFlags(CLI::App* cmd, WriteFlags* f) {
   cmd->add_option("--level", f->level, "Compression level (codec default when omitted)");
   cmd->add_option("--page-version", f->page_version, "Data page version: 1 or 2")
       ->check(CLI::IsMember({1, 2}));
-  cmd->add_option("--row-group-size", f->row_group_size, "Rows per row group (default 1048576)");
+  cmd->add_option("--row-group-size", f->row_group_size, "Rows per row group (default 131072)");
   cmd->add_option("--page-size", f->page_size, "Target bytes per data page (default 1 MiB)");
   cmd->add_option("--max-rows-per-page", f->max_rows_per_page,
                   "Rows per data page at most (default 20000)");

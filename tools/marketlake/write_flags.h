@@ -17,8 +17,8 @@ struct WriteFlags {
   std::string compression = "zstd";
   int level = 0;  // 0: codec default
   int page_version = 1;
-  int64_t row_group_size = 1024 * 1024;
-  int64_t page_size = 1024 * 1024;
+  int64_t row_group_size = WriteOptions{}.row_group_size;
+  int64_t page_size = WriteOptions{}.page_size;
   int64_t max_rows_per_page = 20000;
   std::vector<std::string> encodings;
   bool no_dictionary = false;
