@@ -6,7 +6,8 @@
 // stable sort by ts of only the symbol runs that are not already in time order. Linear for
 // time-ordered input. The rows are then gathered column by column: the sorted symbol column
 // is its runs written out (no per-row lookup), fixed-width and string columns are copied
-// directly, and other types go through Arrow's Take.
+// directly, a column null throughout is not copied at all (NullArray), and other types go
+// through Arrow's Take. Each input column is let go once gathered.
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/util/bit_util.h>
