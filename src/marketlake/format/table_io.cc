@@ -576,7 +576,7 @@ class ParallelCsvReader final : public arrow::RecordBatchReader {
   arrow::csv::ParseOptions parse_;
   arrow::csv::ConvertOptions convert_;
   std::shared_ptr<arrow::ResizableBuffer> pending_;  // the read after the one being cut
-  std::shared_ptr<arrow::Buffer> carry_;    // a line begun in the previous read
+  std::shared_ptr<arrow::Buffer> carry_;             // a line begun in the previous read
   bool eof_ = false;
   bool done_ = false;
   arrow::Status read_error_;
